@@ -1,0 +1,287 @@
+// The policy engine: a validated policy compiled once into an allocator that decides each request.
+import { compileHubSelector, hubDirectory, type HubInfo, type HubSelector } from './hub-selection';
+import { compileMatch, type Condition, type MatchContext } from './matchers';
+import type { Fallback, InitialTwinTemplate, Policy, Rule, Strategy } from './policy-schema';
+import { attestationTypeOf, type AllocationRequest, type AllocationResponse } from './request';
+import { compileStrategy, type StrategyEnvironment, type StrategyFn } from './strategies';
+import { compileTemplate, type CompiledTemplate, type TemplateContext } from './templates';
+import { checkTwinCollection, TWIN_LIMITS } from './twin-limits';
+
+export const FALLBACK_RULE_NAME = '(fallback)';
+
+export interface RuleMiss {
+  rule: string;
+  why: string;
+}
+
+export interface Decision {
+  outcome: 'assigned' | 'rejected';
+  registrationId: string;
+  enrollment: { kind: 'group' | 'individual'; id: string };
+  assignment: 'initial' | 'reprovision';
+  /** The rule that decided; FALLBACK_RULE_NAME when the fallback did; undefined when nothing did. */
+  rule: string | undefined;
+  strategy: string | undefined;
+  candidates: string[];
+  hub: string | undefined;
+  reason: string;
+  /** Rules passed over before the deciding one, and why (only when asked to explain). */
+  skippedRules?: RuleMiss[];
+  /** The webhook answer, when assigned. */
+  response?: AllocationResponse;
+}
+
+export interface Allocator {
+  decide(request: AllocationRequest, options?: { explain?: boolean }): Decision;
+}
+
+type NoCandidate = 'reject' | 'fallback' | 'nextRule';
+
+interface CompiledAllocation {
+  name: string;
+  conditions: Condition[];
+  selectHubs: HubSelector;
+  hubSelectors: readonly string[] | undefined;
+  strategyName: Strategy['type'];
+  strategy: StrategyFn;
+  reprovision: 'sticky' | 'reallocate';
+  onNoCandidate: NoCandidate;
+  twin: { tags?: CompiledTemplate; desired?: CompiledTemplate } | undefined;
+  payload: CompiledTemplate | undefined;
+}
+
+export function compilePolicy(policy: Policy): Allocator {
+  const directory = hubDirectory(policy.hubs);
+  const env: StrategyEnvironment = { hubs: policy.hubs, regions: policy.regions, directory };
+  const defaults = {
+    strategy: policy.defaults.strategy ?? ({ type: 'hashed' } as const),
+    reprovision: policy.defaults.reprovision ?? ('sticky' as const),
+    onNoCandidate: policy.defaults.onNoCandidate ?? ('reject' as const),
+  };
+  const compileAllocation = (name: string, source: Rule | Extract<Fallback, { action: 'allocate' }>) => {
+    const strategy = source.strategy ?? defaults.strategy;
+    const compiled: CompiledAllocation = {
+      name,
+      conditions: 'match' in source ? compileMatch(source.match) : [],
+      selectHubs: compileHubSelector(source.hubs, policy.hubs),
+      hubSelectors: source.hubs,
+      strategyName: strategy.type,
+      strategy: compileStrategy(strategy, env),
+      reprovision: source.reprovision ?? defaults.reprovision,
+      onNoCandidate: 'onNoCandidate' in source ? (source.onNoCandidate ?? defaults.onNoCandidate) : 'reject',
+      twin: compileTwin(source.initialTwin),
+      payload: source.payload ? compileTemplate(source.payload) : undefined,
+    };
+    return compiled;
+  };
+  const rules = policy.rules.map((rule) => compileAllocation(rule.name, rule));
+  const fallback =
+    policy.fallback.action === 'allocate'
+      ? compileAllocation(FALLBACK_RULE_NAME, policy.fallback)
+      : undefined;
+  const fallbackRejection = policy.fallback.action === 'reject' ? policy.fallback.message : undefined;
+
+  return {
+    decide(request, options = {}) {
+      const ctx = matchContextOf(request);
+      const base = baseDecision(request, ctx);
+      const skipped: RuleMiss[] | undefined = options.explain ? [] : undefined;
+      const withSkipped = (decision: Decision): Decision =>
+        skipped ? { ...decision, skippedRules: skipped } : decision;
+
+      for (const rule of rules) {
+        const failing = rule.conditions.find((condition) => !condition.test(ctx));
+        if (failing) {
+          skipped?.push({ rule: rule.name, why: failing.describeMismatch(ctx) });
+          continue;
+        }
+        const decision = allocate(rule, request, ctx, base, directory);
+        if (decision !== 'noCandidate') return withSkipped(decision);
+        const why = noCandidateReason(rule, request.linkedHubs);
+        if (rule.onNoCandidate === 'nextRule') {
+          skipped?.push({ rule: rule.name, why });
+          continue;
+        }
+        if (rule.onNoCandidate === 'reject') {
+          return withSkipped(rejected(base, rule, [], `rule '${rule.name}': ${why}`));
+        }
+        return withSkipped(decideFallback(request, ctx, base, `rule '${rule.name}': ${why}`));
+      }
+      return withSkipped(
+        decideFallback(request, ctx, base, `no rule matches registration '${ctx.registrationId}'`),
+      );
+    },
+  };
+
+  function decideFallback(
+    request: AllocationRequest,
+    ctx: MatchContext,
+    base: DecisionBase,
+    why: string,
+  ): Decision {
+    if (!fallback) {
+      return {
+        ...base,
+        outcome: 'rejected',
+        rule: undefined,
+        strategy: undefined,
+        candidates: [],
+        hub: undefined,
+        reason: fallbackRejection ? `${fallbackRejection} (${why})` : why,
+      };
+    }
+    const decision = allocate(fallback, request, ctx, base, directory, why);
+    if (decision !== 'noCandidate') return decision;
+    return rejected(
+      base,
+      fallback,
+      [],
+      `${why}; fallback: ${noCandidateReason(fallback, request.linkedHubs)}`,
+    );
+  }
+}
+
+type DecisionBase = Pick<Decision, 'registrationId' | 'enrollment' | 'assignment'>;
+
+function baseDecision(request: AllocationRequest, ctx: MatchContext): DecisionBase {
+  const enrollmentId =
+    request.enrollmentGroup?.enrollmentGroupId ??
+    request.individualEnrollment?.registrationId ??
+    ctx.registrationId;
+  return {
+    registrationId: ctx.registrationId,
+    enrollment: { kind: ctx.enrollmentKind, id: enrollmentId },
+    assignment: ctx.assignment,
+  };
+}
+
+function matchContextOf(request: AllocationRequest): MatchContext {
+  const runtime = request.deviceRuntimeContext;
+  const enrollment = request.enrollmentGroup ?? request.individualEnrollment;
+  return {
+    registrationId: runtime.registrationId,
+    enrollmentKind: request.enrollmentGroup ? 'group' : 'individual',
+    enrollmentGroupId: request.enrollmentGroup?.enrollmentGroupId,
+    attestation: attestationTypeOf(request),
+    iotEdge: enrollment?.capabilities?.iotEdge === true,
+    assignment: runtime.currentIotHubHostName ? 'reprovision' : 'initial',
+    payload: runtime.payload,
+  };
+}
+
+function allocate(
+  rule: CompiledAllocation,
+  request: AllocationRequest,
+  ctx: MatchContext,
+  base: DecisionBase,
+  directory: (hostName: string) => HubInfo,
+  prefix?: string,
+): Decision | 'noCandidate' {
+  const candidates = rule.selectHubs(request.linkedHubs);
+  if (candidates.length === 0) return 'noCandidate';
+  const lead = prefix ? `${prefix}; ` : '';
+  const current = request.deviceRuntimeContext.currentIotHubHostName?.toLowerCase();
+  let choice: { hub: string; reason: string } | { reject: string };
+  const kept =
+    current && rule.reprovision === 'sticky'
+      ? candidates.find((hub) => hub.toLowerCase() === current)
+      : undefined;
+  if (kept) choice = { hub: kept, reason: 'sticky: reprovisioned device keeps its current hub' };
+  else
+    choice = rule.strategy({
+      registrationKey: ctx.registrationId.toLowerCase(),
+      candidates,
+      payload: ctx.payload,
+    });
+  if ('reject' in choice)
+    return rejected(base, rule, candidates, `${lead}rule '${rule.name}': ${choice.reject}`);
+
+  // Hard invariant: the answer's hub is one of linkedHubs, exactly as DPS sent it.
+  if (!request.linkedHubs.includes(choice.hub)) {
+    return rejected(
+      base,
+      rule,
+      candidates,
+      `${lead}rule '${rule.name}' chose '${choice.hub}', which is not linked`,
+    );
+  }
+  const templateContext: TemplateContext = {
+    registrationId: ctx.registrationId,
+    currentDeviceId: request.deviceRuntimeContext.currentDeviceId ?? undefined,
+    currentIotHubHostName: request.deviceRuntimeContext.currentIotHubHostName ?? undefined,
+    enrollmentGroupId: ctx.enrollmentGroupId,
+    hub: choice.hub,
+    hubAlias: directory(choice.hub).alias,
+    rule: rule.name,
+    payload: ctx.payload,
+  };
+  const response: AllocationResponse = { iotHubHostName: choice.hub };
+  const problems: string[] = [];
+  if (rule.twin) {
+    const initialTwin: NonNullable<AllocationResponse['initialTwin']> = {};
+    if (rule.twin.tags) {
+      initialTwin.tags = rule.twin.tags.render(templateContext);
+      problems.push(
+        ...describe(checkTwinCollection(initialTwin.tags, 'initialTwin.tags', TWIN_LIMITS.tagsBytes)),
+      );
+    }
+    if (rule.twin.desired) {
+      const desired = rule.twin.desired.render(templateContext);
+      initialTwin.properties = { desired };
+      problems.push(
+        ...describe(checkTwinCollection(desired, 'initialTwin.properties.desired', TWIN_LIMITS.desiredBytes)),
+      );
+    }
+    response.initialTwin = initialTwin;
+  }
+  if (rule.payload) response.payload = rule.payload.render(templateContext);
+  if (problems.length > 0) {
+    return rejected(base, rule, candidates, `${lead}rule '${rule.name}': rendered ${problems.join('; ')}`);
+  }
+  return {
+    ...base,
+    outcome: 'assigned',
+    rule: rule.name,
+    strategy: rule.strategyName,
+    candidates,
+    hub: choice.hub,
+    reason: `${lead}${choice.reason}`,
+    response,
+  };
+}
+
+function rejected(
+  base: DecisionBase,
+  rule: CompiledAllocation,
+  candidates: string[],
+  reason: string,
+): Decision {
+  return {
+    ...base,
+    outcome: 'rejected',
+    rule: rule.name,
+    strategy: rule.strategyName,
+    candidates,
+    hub: undefined,
+    reason,
+  };
+}
+
+function noCandidateReason(rule: CompiledAllocation, linkedHubs: readonly string[]): string {
+  const wanted = rule.hubSelectors
+    ? `none of [${rule.hubSelectors.join(', ')}] is linked`
+    : 'no hub is linked';
+  return `${wanted} (linkedHubs: [${linkedHubs.join(', ')}])`;
+}
+
+function compileTwin(template: InitialTwinTemplate | undefined): CompiledAllocation['twin'] {
+  if (!template) return undefined;
+  return {
+    tags: template.tags ? compileTemplate(template.tags) : undefined,
+    desired: template.properties?.desired ? compileTemplate(template.properties.desired) : undefined,
+  };
+}
+
+function describe(problems: { path: string; message: string }[]): string[] {
+  return problems.map((p) => `${p.path} ${p.message}`);
+}

@@ -1,0 +1,46 @@
+// Weighted rendezvous (highest random weight) hashing. The hash function is part of the allocation contract:
+// changing it would move devices between hubs, so it is fixed here and covered by tests.
+
+/** cyrb53 (public domain, bryc): a fast 53-bit string hash with good avalanche behaviour. */
+export function hash53(text: string, seed = 0): number {
+  let h1 = 0xdeadbeef ^ seed;
+  let h2 = 0x41c6ce57 ^ seed;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507);
+  h1 ^= Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507);
+  h2 ^= Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
+}
+
+const TWO_POW_53 = 2 ** 53;
+
+export interface WeightedCandidate {
+  /** Lower-case host name: the hash input, so that letter case never moves a device. */
+  key: string;
+  weight: number;
+}
+
+/**
+ * Index of the candidate with the highest score weight / -ln(u), u = hash(key, item) in (0, 1).
+ * Each candidate wins with probability weight / total, and adding or removing a candidate only moves
+ * the items that must move (to or from that candidate).
+ */
+export function rendezvousIndex(itemKey: string, candidates: readonly WeightedCandidate[]): number {
+  let best = -1;
+  let bestScore = -Infinity;
+  for (let i = 0; i < candidates.length; i++) {
+    const candidate = candidates[i]!;
+    const u = (hash53(`${candidate.key}\n${itemKey}`) + 0.5) / TWO_POW_53;
+    const score = candidate.weight / -Math.log(u);
+    if (score > bestScore) {
+      bestScore = score;
+      best = i;
+    }
+  }
+  return best;
+}

@@ -1,0 +1,71 @@
+// Which of the request's linkedHubs a rule may choose from: hub aliases, host names or globs, in order.
+import { globToRegExp, isGlob } from './glob';
+import type { Hub } from './policy-schema';
+
+export type HubSelector = (linkedHubs: readonly string[]) => string[];
+
+export type SelectorKind = 'alias' | 'glob' | 'hostName';
+
+/** How a selector string is read: an alias of `hubs`, a glob over linkedHubs, or a host name. */
+export function selectorKind(selector: string, hubs: Readonly<Record<string, Hub>>): SelectorKind {
+  if (Object.prototype.hasOwnProperty.call(hubs, selector)) return 'alias';
+  if (isGlob(selector)) return 'glob';
+  return 'hostName';
+}
+
+/**
+ * Candidates for a rule: linked hubs picked by each selector in turn (selector order is preference order,
+ * ties in linkedHubs order), without duplicates. No selectors: every linked hub. Host names compare
+ * case-insensitively, and the returned strings are exactly those DPS sent.
+ */
+export function compileHubSelector(
+  selectors: readonly string[] | undefined,
+  hubs: Readonly<Record<string, Hub>>,
+): HubSelector {
+  if (!selectors) return (linkedHubs) => [...new Set(linkedHubs)];
+  const pickers = selectors.map((selector): ((hub: string) => boolean) => {
+    switch (selectorKind(selector, hubs)) {
+      case 'alias': {
+        const host = hubs[selector]!.hostName.toLowerCase();
+        return (hub) => hub.toLowerCase() === host;
+      }
+      case 'glob': {
+        const re = globToRegExp(selector);
+        return (hub) => re.test(hub);
+      }
+      case 'hostName': {
+        const host = selector.toLowerCase();
+        return (hub) => hub.toLowerCase() === host;
+      }
+    }
+  });
+  return (linkedHubs) => {
+    const chosen: string[] = [];
+    for (const pick of pickers) {
+      for (const hub of linkedHubs) {
+        if (pick(hub) && !chosen.includes(hub)) chosen.push(hub);
+      }
+    }
+    return chosen;
+  };
+}
+
+/** Policy knowledge of a hub, looked up by host name (case-insensitive). */
+export interface HubInfo {
+  alias: string | undefined;
+  weight: number;
+  region: string | undefined;
+}
+
+export function hubDirectory(hubs: Readonly<Record<string, Hub>>): (hostName: string) => HubInfo {
+  const byHost = new Map<string, HubInfo>();
+  for (const [alias, hub] of Object.entries(hubs)) {
+    byHost.set(hub.hostName.toLowerCase(), {
+      alias,
+      weight: hub.weight ?? 1,
+      region: hub.region?.toLowerCase(),
+    });
+  }
+  const unknown: HubInfo = { alias: undefined, weight: 1, region: undefined };
+  return (hostName) => byHost.get(hostName.toLowerCase()) ?? unknown;
+}

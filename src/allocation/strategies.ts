@@ -1,0 +1,104 @@
+// Strategies choose one hub among a rule's candidates.
+import { rendezvousIndex } from './hash';
+import type { HubInfo } from './hub-selection';
+import { selectorKind } from './hub-selection';
+import { parseDottedPath, valueAt } from './json-path';
+import type { Hub, Strategy } from './policy-schema';
+
+export interface StrategyInput {
+  /** Lower-cased registration id: DPS ids are case-insensitive. */
+  registrationKey: string;
+  candidates: readonly string[];
+  payload: Record<string, unknown> | undefined;
+}
+
+export type StrategyOutcome = { hub: string; reason: string } | { reject: string };
+
+export type StrategyFn = (input: StrategyInput) => StrategyOutcome;
+
+export interface StrategyEnvironment {
+  hubs: Readonly<Record<string, Hub>>;
+  regions: Readonly<Record<string, readonly string[]>>;
+  directory: (hostName: string) => HubInfo;
+}
+
+export function compileStrategy(strategy: Strategy, env: StrategyEnvironment): StrategyFn {
+  switch (strategy.type) {
+    case 'static':
+      return ({ candidates }) => ({
+        hub: candidates[0]!,
+        reason: 'static: first candidate in preference order',
+      });
+    case 'hashed':
+      return (input) =>
+        hashed(input, input.candidates, env, 'hashed: weighted rendezvous hash of the registration id');
+    case 'geo':
+      return compileGeo(strategy, env);
+    case 'payloadMap':
+      return compilePayloadMap(strategy, env);
+  }
+}
+
+function hashed(input: StrategyInput, among: readonly string[], env: StrategyEnvironment, reason: string) {
+  const weighted = among.map((hub) => ({ key: hub.toLowerCase(), weight: env.directory(hub).weight }));
+  return { hub: among[rendezvousIndex(input.registrationKey, weighted)]!, reason };
+}
+
+function compileGeo(strategy: Extract<Strategy, { type: 'geo' }>, env: StrategyEnvironment): StrategyFn {
+  const path = parseDottedPath(strategy.regionField);
+  const regionTable = new Map(
+    Object.entries(env.regions).map(([region, nearest]) => [
+      region.toLowerCase(),
+      nearest.map((r) => r.toLowerCase()),
+    ]),
+  );
+  const onUnknown = strategy.onUnknownRegion ?? 'hashed';
+  return (input) => {
+    const value = valueAt(input.payload, path);
+    const region = typeof value === 'string' && value.length > 0 ? value.toLowerCase() : undefined;
+    if (region !== undefined) {
+      const tiers = regionTable.get(region) ?? [region];
+      for (const tier of tiers) {
+        const inTier = input.candidates.filter((hub) => env.directory(hub).region === tier);
+        if (inTier.length > 0) {
+          return hashed(input, inTier, env, `geo: device region '${region}' -> nearest hub region '${tier}'`);
+        }
+      }
+    }
+    const why =
+      region === undefined
+        ? `payload.${strategy.regionField} holds no region`
+        : `no candidate hub is in a region listed for '${region}'`;
+    if (onUnknown === 'reject') return { reject: `geo: ${why}` };
+    return hashed(input, input.candidates, env, `geo: ${why}; hashed over all candidates`);
+  };
+}
+
+function compilePayloadMap(
+  strategy: Extract<Strategy, { type: 'payloadMap' }>,
+  env: StrategyEnvironment,
+): StrategyFn {
+  const path = parseDottedPath(strategy.field);
+  const onMissing = strategy.onMissing ?? 'reject';
+  const hostOf = (selector: string): string =>
+    selectorKind(selector, env.hubs) === 'alias' ? env.hubs[selector]!.hostName : selector;
+  return (input) => {
+    const value = valueAt(input.payload, path);
+    const key =
+      typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+        ? String(value)
+        : undefined;
+    const named = key === undefined ? undefined : strategy.map ? strategy.map[key] : key;
+    let why: string;
+    if (key === undefined) why = `payload.${strategy.field} is absent or not a scalar`;
+    else if (named === undefined) why = `payload.${strategy.field} value '${key}' is not in the map`;
+    else {
+      const host = hostOf(named).toLowerCase();
+      const hub = input.candidates.find((candidate) => candidate.toLowerCase() === host);
+      if (hub) return { hub, reason: `payloadMap: payload.${strategy.field} = '${key}' names ${named}` };
+      why = `payload.${strategy.field} value '${key}' names '${named}', which is not a candidate`;
+    }
+    if (onMissing === 'reject') return { reject: `payloadMap: ${why}` };
+    return hashed(input, input.candidates, env, `payloadMap: ${why}; hashed over all candidates`);
+  };
+}

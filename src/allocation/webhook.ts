@@ -1,0 +1,124 @@
+// The webhook's HTTP answer to a raw request body: 200 with an AllocationResponse, or a 400 that says why.
+// DPS records any 400 as 400207 "Custom allocation failed", so the reason is also logged for the operator.
+import type { Allocator, Decision } from './engine';
+import { allocationRequestSchema } from './request';
+
+export interface WebhookAnswer {
+  status: 200 | 400;
+  jsonBody: unknown;
+  headers: Record<string, string>;
+  /** One structured log record, free of secrets (no keys, no payload values, no webhook URLs). */
+  log: DecisionLogRecord;
+}
+
+export interface DecisionLogRecord {
+  event: 'allocation';
+  outcome: 'assigned' | 'rejected' | 'invalid-request';
+  status: number;
+  registrationId?: string;
+  enrollment?: Decision['enrollment'];
+  assignment?: Decision['assignment'];
+  rule?: string;
+  strategy?: string;
+  candidates?: string[];
+  hub?: string;
+  reason: string;
+  latencyMs: number;
+}
+
+export interface WebhookOptions {
+  maxBodyBytes: number;
+}
+
+const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
+
+export function answerAllocationRequest(
+  allocator: Allocator,
+  body: string,
+  options: WebhookOptions,
+): WebhookAnswer {
+  const started = performance.now();
+  const invalid = (error: string, details?: unknown): WebhookAnswer => {
+    const reason = details === undefined ? error : `${error}: ${summarize(details)}`;
+    return {
+      status: 400,
+      jsonBody: details === undefined ? { error } : { error, details },
+      headers: JSON_HEADERS,
+      log: {
+        event: 'allocation',
+        outcome: 'invalid-request',
+        status: 400,
+        reason,
+        latencyMs: elapsed(started),
+      },
+    };
+  };
+
+  const bytes = Buffer.byteLength(body, 'utf8');
+  if (bytes > options.maxBodyBytes) {
+    return invalid(
+      `request body is ${bytes} bytes; the limit is ${options.maxBodyBytes} (ALLOCATE_MAX_BODY_BYTES)`,
+    );
+  }
+  if (body.trim() === '') return invalid('request body is empty; expected the DPS allocation request (JSON)');
+  let json: unknown;
+  try {
+    json = JSON.parse(body);
+  } catch (error) {
+    return invalid(`request body is not valid JSON: ${(error as Error).message}`);
+  }
+  const parsed = allocationRequestSchema.safeParse(json);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((issue) => ({ path: toPath(issue.path), message: issue.message }));
+    return invalid('request body is not a DPS allocation request', issues);
+  }
+
+  let decision: Decision;
+  try {
+    decision = allocator.decide(parsed.data);
+  } catch (error) {
+    // A policy engine bug must still fail this device fast (4xx) rather than make DPS retry a 5xx.
+    return invalid(`allocation failed: ${(error as Error).message}`);
+  }
+  const log: DecisionLogRecord = {
+    event: 'allocation',
+    outcome: decision.outcome,
+    status: decision.outcome === 'assigned' ? 200 : 400,
+    registrationId: decision.registrationId,
+    enrollment: decision.enrollment,
+    assignment: decision.assignment,
+    rule: decision.rule,
+    strategy: decision.strategy,
+    candidates: decision.candidates,
+    hub: decision.hub,
+    reason: decision.reason,
+    latencyMs: elapsed(started),
+  };
+  if (decision.outcome === 'assigned' && decision.response) {
+    return { status: 200, jsonBody: decision.response, headers: JSON_HEADERS, log };
+  }
+  return {
+    status: 400,
+    jsonBody: {
+      error: 'allocation rejected',
+      reason: decision.reason,
+      registrationId: decision.registrationId,
+      rule: decision.rule ?? null,
+    },
+    headers: JSON_HEADERS,
+    log,
+  };
+}
+
+function toPath(segments: readonly PropertyKey[]): string {
+  return segments.length === 0 ? '(body)' : segments.map(String).join('.');
+}
+
+function summarize(details: unknown): string {
+  if (!Array.isArray(details)) return String(details);
+  return details.map((d: { path: string; message: string }) => `${d.path}: ${d.message}`).join('; ');
+}
+
+function elapsed(started: number): number {
+  return Math.round((performance.now() - started) * 1000) / 1000;
+}
