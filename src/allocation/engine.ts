@@ -165,7 +165,7 @@ function matchContextOf(request: AllocationRequest): MatchContext {
     attestation: attestationTypeOf(request),
     iotEdge: enrollment?.capabilities?.iotEdge === true,
     assignment: runtime.currentIotHubHostName ? 'reprovision' : 'initial',
-    payload: runtime.payload,
+    payload: runtime.payload ?? undefined,
   };
 }
 

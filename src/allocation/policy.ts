@@ -94,7 +94,7 @@ function semanticProblems(policy: Policy): PolicyProblem[] {
     { path: ['fallback'], value: policy.fallback },
   ];
   for (const { path, value } of allocations) {
-    if (!('strategy' in value) && !('hubs' in value)) continue;
+    if ('action' in value && value.action === 'reject') continue;
     const allocation = value as Extract<Policy['fallback'], { action: 'allocate' }>;
     allocation.hubs?.forEach((selector, i) => {
       if (selectorKind(selector, policy.hubs) === 'hostName' && !selector.includes('.')) {
