@@ -20,13 +20,17 @@ export function hash53(text: string, seed = 0): number {
 const TWO_POW_53 = 2 ** 53;
 
 export interface WeightedCandidate {
-  /** Lower-case host name: the hash input, so that letter case never moves a device. */
-  key: string;
+  /** Seed derived from the lower-case host name, so that letter case never moves a device. */
+  seed: number;
   weight: number;
 }
 
+export function weightedCandidate(hostName: string, weight: number): WeightedCandidate {
+  return { seed: hash53(hostName.toLowerCase()) % 4294967296, weight };
+}
+
 /**
- * Index of the candidate with the highest score weight / -ln(u), u = hash(key, item) in (0, 1).
+ * Index of the candidate with the highest score weight / -ln(u), u = hash(item, candidate seed) in (0, 1).
  * Each candidate wins with probability weight / total, and adding or removing a candidate only moves
  * the items that must move (to or from that candidate).
  */
@@ -35,7 +39,7 @@ export function rendezvousIndex(itemKey: string, candidates: readonly WeightedCa
   let bestScore = -Infinity;
   for (let i = 0; i < candidates.length; i++) {
     const candidate = candidates[i]!;
-    const u = (hash53(`${candidate.key}\n${itemKey}`) + 0.5) / TWO_POW_53;
+    const u = (hash53(itemKey, candidate.seed) + 0.5) / TWO_POW_53;
     const score = candidate.weight / -Math.log(u);
     if (score > bestScore) {
       bestScore = score;

@@ -2,7 +2,25 @@
 import { globToRegExp, isGlob } from './glob';
 import type { Hub } from './policy-schema';
 
-export type HubSelector = (linkedHubs: readonly string[]) => string[];
+/** Candidates for a linkedHubs list. The same list content gives the same (cached, read-only) array. */
+export type HubSelector = (linkedHubs: readonly string[]) => readonly string[];
+
+const CACHED_HUB_LISTS = 64;
+
+// DPS sends the same few linkedHubs lists again and again: select once per distinct list.
+function cachedByContent(select: (linkedHubs: readonly string[]) => string[]): HubSelector {
+  const cache = new Map<string, readonly string[]>();
+  return (linkedHubs) => {
+    const key = linkedHubs.join('\n');
+    let candidates = cache.get(key);
+    if (candidates === undefined) {
+      if (cache.size >= CACHED_HUB_LISTS) cache.clear();
+      candidates = Object.freeze(select(linkedHubs));
+      cache.set(key, candidates);
+    }
+    return candidates;
+  };
+}
 
 export type SelectorKind = 'alias' | 'glob' | 'hostName';
 
@@ -22,7 +40,7 @@ export function compileHubSelector(
   selectors: readonly string[] | undefined,
   hubs: Readonly<Record<string, Hub>>,
 ): HubSelector {
-  if (!selectors) return (linkedHubs) => [...new Set(linkedHubs)];
+  if (!selectors) return cachedByContent((linkedHubs) => [...new Set(linkedHubs)]);
   const pickers = selectors.map((selector): ((hub: string) => boolean) => {
     switch (selectorKind(selector, hubs)) {
       case 'alias': {
@@ -39,7 +57,7 @@ export function compileHubSelector(
       }
     }
   });
-  return (linkedHubs) => {
+  return cachedByContent((linkedHubs) => {
     const chosen: string[] = [];
     for (const pick of pickers) {
       for (const hub of linkedHubs) {
@@ -47,7 +65,7 @@ export function compileHubSelector(
       }
     }
     return chosen;
-  };
+  });
 }
 
 /** Policy knowledge of a hub, looked up by host name (case-insensitive). */

@@ -4,6 +4,15 @@ import { enrollmentGroupSchema, individualEnrollmentSchema } from '../dps/schema
 
 const jsonObjectSchema = z.record(z.string(), z.unknown());
 
+// Payload values can be echoed into the answer; bound their depth so serialising it cannot overflow the stack.
+export const MAX_PAYLOAD_DEPTH = 32;
+
+function nestsWithin(value: unknown, levels: number): boolean {
+  if (typeof value !== 'object' || value === null) return true;
+  if (levels === 0) return false;
+  return Object.values(value).every((child) => nestsWithin(child, levels - 1));
+}
+
 export const deviceRuntimeContextSchema = z.looseObject({
   registrationId: z.string().min(1, 'must not be empty').max(128, 'must be at most 128 characters'),
   currentIotHubHostName: z.string().min(1).nullish(),
@@ -13,7 +22,12 @@ export const deviceRuntimeContextSchema = z.looseObject({
   tpm: z
     .looseObject({ endorsementKey: z.string().nullish(), storageRootKey: z.string().nullish() })
     .nullish(),
-  payload: z.record(z.string(), z.unknown(), { error: 'payload must be a JSON object' }).nullish(),
+  payload: z
+    .record(z.string(), z.unknown(), { error: 'payload must be a JSON object' })
+    .nullish()
+    .refine((payload) => payload == null || nestsWithin(payload, MAX_PAYLOAD_DEPTH), {
+      message: `payload must not nest deeper than ${MAX_PAYLOAD_DEPTH} levels`,
+    }),
 });
 
 export const allocationRequestSchema = z

@@ -1,5 +1,5 @@
 // Strategies choose one hub among a rule's candidates.
-import { rendezvousIndex } from './hash';
+import { rendezvousIndex, weightedCandidate } from './hash';
 import type { HubInfo } from './hub-selection';
 import { selectorKind } from './hub-selection';
 import { parseDottedPath, valueAt } from './json-path';
@@ -23,6 +23,13 @@ export interface StrategyEnvironment {
 }
 
 export function compileStrategy(strategy: Strategy, env: StrategyEnvironment): StrategyFn {
+  const weightsOf = memoizeByArray((among: readonly string[]) =>
+    among.map((hub) => weightedCandidate(hub, env.directory(hub).weight)),
+  );
+  const hashed = (input: StrategyInput, among: readonly string[], reason: string) => ({
+    hub: among[rendezvousIndex(input.registrationKey, weightsOf(among))]!,
+    reason,
+  });
   switch (strategy.type) {
     case 'static':
       return ({ candidates }) => ({
@@ -31,20 +38,34 @@ export function compileStrategy(strategy: Strategy, env: StrategyEnvironment): S
       });
     case 'hashed':
       return (input) =>
-        hashed(input, input.candidates, env, 'hashed: weighted rendezvous hash of the registration id');
+        hashed(input, input.candidates, 'hashed: weighted rendezvous hash of the registration id');
     case 'geo':
-      return compileGeo(strategy, env);
+      return compileGeo(strategy, env, hashed);
     case 'payloadMap':
-      return compilePayloadMap(strategy, env);
+      return compilePayloadMap(strategy, env, hashed);
   }
 }
 
-function hashed(input: StrategyInput, among: readonly string[], env: StrategyEnvironment, reason: string) {
-  const weighted = among.map((hub) => ({ key: hub.toLowerCase(), weight: env.directory(hub).weight }));
-  return { hub: among[rendezvousIndex(input.registrationKey, weighted)]!, reason };
+type Hashed = (input: StrategyInput, among: readonly string[], reason: string) => StrategyOutcome;
+
+/** Caches a value derived from a candidate array: the engine reuses one array per distinct linkedHubs. */
+function memoizeByArray<T>(derive: (among: readonly string[]) => T): (among: readonly string[]) => T {
+  const cache = new WeakMap<readonly string[], T>();
+  return (among) => {
+    let value = cache.get(among);
+    if (value === undefined) {
+      value = derive(among);
+      cache.set(among, value);
+    }
+    return value;
+  };
 }
 
-function compileGeo(strategy: Extract<Strategy, { type: 'geo' }>, env: StrategyEnvironment): StrategyFn {
+function compileGeo(
+  strategy: Extract<Strategy, { type: 'geo' }>,
+  env: StrategyEnvironment,
+  hashed: Hashed,
+): StrategyFn {
   const path = parseDottedPath(strategy.regionField);
   const regionTable = new Map(
     Object.entries(env.regions).map(([region, nearest]) => [
@@ -53,15 +74,23 @@ function compileGeo(strategy: Extract<Strategy, { type: 'geo' }>, env: StrategyE
     ]),
   );
   const onUnknown = strategy.onUnknownRegion ?? 'hashed';
+  const tiersOf = memoizeByArray((candidates) => {
+    const byRegion = new Map<string, string[]>();
+    for (const hub of candidates) {
+      const region = env.directory(hub).region;
+      if (region !== undefined) byRegion.set(region, [...(byRegion.get(region) ?? []), hub]);
+    }
+    return byRegion;
+  });
   return (input) => {
     const value = valueAt(input.payload, path);
     const region = typeof value === 'string' && value.length > 0 ? value.toLowerCase() : undefined;
     if (region !== undefined) {
       const tiers = regionTable.get(region) ?? [region];
       for (const tier of tiers) {
-        const inTier = input.candidates.filter((hub) => env.directory(hub).region === tier);
-        if (inTier.length > 0) {
-          return hashed(input, inTier, env, `geo: device region '${region}' -> nearest hub region '${tier}'`);
+        const inTier = tiersOf(input.candidates).get(tier);
+        if (inTier) {
+          return hashed(input, inTier, `geo: device region '${region}' -> nearest hub region '${tier}'`);
         }
       }
     }
@@ -70,13 +99,14 @@ function compileGeo(strategy: Extract<Strategy, { type: 'geo' }>, env: StrategyE
         ? `payload.${strategy.regionField} holds no region`
         : `no candidate hub is in a region listed for '${region}'`;
     if (onUnknown === 'reject') return { reject: `geo: ${why}` };
-    return hashed(input, input.candidates, env, `geo: ${why}; hashed over all candidates`);
+    return hashed(input, input.candidates, `geo: ${why}; hashed over all candidates`);
   };
 }
 
 function compilePayloadMap(
   strategy: Extract<Strategy, { type: 'payloadMap' }>,
   env: StrategyEnvironment,
+  hashed: Hashed,
 ): StrategyFn {
   const path = parseDottedPath(strategy.field);
   const onMissing = strategy.onMissing ?? 'reject';
@@ -88,7 +118,14 @@ function compilePayloadMap(
       typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
         ? String(value)
         : undefined;
-    const named = key === undefined ? undefined : strategy.map ? strategy.map[key] : key;
+    const named =
+      key === undefined
+        ? undefined
+        : !strategy.map
+          ? key
+          : Object.hasOwn(strategy.map, key)
+            ? strategy.map[key]
+            : undefined;
     let why: string;
     if (key === undefined) why = `payload.${strategy.field} is absent or not a scalar`;
     else if (named === undefined) why = `payload.${strategy.field} value '${key}' is not in the map`;
@@ -99,6 +136,6 @@ function compilePayloadMap(
       why = `payload.${strategy.field} value '${key}' names '${named}', which is not a candidate`;
     }
     if (onMissing === 'reject') return { reject: `payloadMap: ${why}` };
-    return hashed(input, input.candidates, env, `payloadMap: ${why}; hashed over all candidates`);
+    return hashed(input, input.candidates, `payloadMap: ${why}; hashed over all candidates`);
   };
 }

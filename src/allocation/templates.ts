@@ -37,6 +37,8 @@ type CompiledNode =
 
 export interface CompiledTemplate {
   render(ctx: TemplateContext): Record<string, unknown>;
+  /** The template has no placeholders: every render gives the same (shared, read-only) value. */
+  isStatic: boolean;
 }
 
 /** Names of placeholders that are not known, with their template paths, for policy validation. */
@@ -52,9 +54,28 @@ export function unknownPlaceholders(template: unknown, path: string): { path: st
 
 export function compileTemplate(template: Record<string, unknown>): CompiledTemplate {
   const root = compileNode(template);
+  if (!hasPlaceholders(root)) {
+    const constant = deepFreeze(structuredClone(template));
+    return { render: () => constant, isStatic: true };
+  }
   return {
     render: (ctx) => (renderNode(root, ctx) as Record<string, unknown> | undefined) ?? {},
+    isStatic: false,
   };
+}
+
+function hasPlaceholders(node: CompiledNode): boolean {
+  switch (node.kind) {
+    case 'constant':
+      return false;
+    case 'whole':
+    case 'interpolated':
+      return true;
+    case 'array':
+      return node.items.some(hasPlaceholders);
+    case 'object':
+      return node.entries.some(([, child]) => hasPlaceholders(child));
+  }
 }
 
 function lookupFor(name: string): Lookup | undefined {
@@ -131,4 +152,12 @@ function visitStrings(value: unknown, path: string, visit: (text: string, path: 
   else if (typeof value === 'object' && value !== null) {
     for (const [key, child] of Object.entries(value)) visitStrings(child, `${path}.${key}`, visit);
   }
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
 }

@@ -20,7 +20,7 @@ export interface DecisionLogRecord {
   assignment?: Decision['assignment'];
   rule?: string;
   strategy?: string;
-  candidates?: string[];
+  candidates?: readonly string[];
   hub?: string;
   reason: string;
   latencyMs: number;
