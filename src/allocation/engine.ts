@@ -68,7 +68,7 @@ export function compilePolicy(policy: Policy): Allocator {
       strategyName: strategy.type,
       strategy: compileStrategy(strategy, env),
       reprovision: source.reprovision ?? defaults.reprovision,
-      onNoCandidate: 'onNoCandidate' in source ? (source.onNoCandidate ?? defaults.onNoCandidate) : 'reject',
+      onNoCandidate: 'name' in source ? (source.onNoCandidate ?? defaults.onNoCandidate) : 'reject',
       twin: compileTwin(source.initialTwin),
       payload: source.payload ? compileTemplate(source.payload) : undefined,
     };

@@ -11,7 +11,7 @@ const CACHED_HUB_LISTS = 64;
 function cachedByContent(select: (linkedHubs: readonly string[]) => string[]): HubSelector {
   const cache = new Map<string, readonly string[]>();
   return (linkedHubs) => {
-    const key = linkedHubs.join('\n');
+    const key = JSON.stringify(linkedHubs); // unambiguous, unlike a join: ["a\nb"] vs ["a", "b"]
     let candidates = cache.get(key);
     if (candidates === undefined) {
       if (cache.size >= CACHED_HUB_LISTS) cache.clear();
