@@ -3,7 +3,7 @@
 import type * as Identity from '@azure/identity';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import type { Clock } from './clock';
-import { buildServiceSasToken, type ServiceConnectionString } from './sas';
+import { buildServiceSasToken, parseServiceConnectionString, type ServiceConnectionString } from './sas';
 
 /** Entra scope of the DPS data plane. */
 export const DPS_ENTRA_SCOPE = 'https://azure-devices-provisioning.net/.default';
@@ -85,4 +85,27 @@ export class EntraAuthorizer implements DpsAuthorizer {
     if (token.refreshAfterTimestamp !== undefined && now >= token.refreshAfterTimestamp) return true;
     return now >= token.expiresOnTimestamp - this.refreshBeforeMs;
   }
+}
+
+export interface DpsAuthOptions {
+  /** `HostName=...;SharedAccessKeyName=...;SharedAccessKey=...`; takes precedence over Entra. */
+  connectionString?: string;
+  /** DPS host name for Entra ID. */
+  hostName?: string;
+  credential?: TokenCredential;
+}
+
+/** The DPS host and how to authorize against it: SAS when there is a connection string, else Entra ID. */
+export function authorizerFor(
+  options: DpsAuthOptions,
+  clock: Clock,
+): { hostName: string; authorizer: DpsAuthorizer } {
+  if (options.connectionString) {
+    const connection = parseServiceConnectionString(options.connectionString);
+    return { hostName: connection.hostName, authorizer: new SasAuthorizer(connection, clock) };
+  }
+  if (options.hostName) {
+    return { hostName: options.hostName, authorizer: new EntraAuthorizer(options.credential, clock) };
+  }
+  throw new Error('DPS client needs a connectionString (SAS) or a hostName (Microsoft Entra ID)');
 }

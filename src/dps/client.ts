@@ -2,21 +2,21 @@
 // registration states, with paging, retries, an operations budget and typed errors.
 import type { TokenCredential } from '@azure/identity';
 import { z } from 'zod';
-import { EntraAuthorizer, SasAuthorizer, type DpsAuthorizer } from './auth';
+import { authorizerFor, type DpsAuthorizer } from './auth';
 import { systemClock, type Clock } from './clock';
+import { DpsError, DpsUnauthorizedError, errorFromResponse } from './errors';
 import {
-  DpsError,
-  DpsTransientError,
-  DpsUnauthorizedError,
-  DpsValidationError,
-  errorFromResponse,
-} from './errors';
-import { DpsHttp, type DpsHttpOptions, type DpsHttpRequest, type DpsHttpResponse } from './http';
+  DpsHttp,
+  originForHost,
+  type DpsHttpOptions,
+  type DpsHttpRequest,
+  type DpsHttpResponse,
+} from './http';
 import { iterateItems, iteratePages, type FetchPage, type Page } from './paging';
 import { OperationBudget } from './rate-limiter';
 import { redactSecrets } from './redact';
+import { readBody, responseHeader } from './response';
 import { defaultRetryOptions, parseRetryAfter, withRetry, type RetryOptions } from './retry';
-import { parseServiceConnectionString } from './sas';
 import {
   deviceRegistrationStateSchema,
   enrollmentGroupSchema,
@@ -86,39 +86,6 @@ export interface DpsClientStats {
   budgetWaitMs: number;
 }
 
-interface Endpoint {
-  hostName: string;
-  authorizer: DpsAuthorizer;
-}
-
-/** `https://{hostName}` must be nothing but a host and an optional port. */
-function originOf(hostName: string): string {
-  let url: URL | undefined;
-  try {
-    url = new URL(`https://${hostName}`);
-  } catch {
-    url = undefined;
-  }
-  const hostOnly = url && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
-  if (!url || !hostOnly || hostName.includes('/')) {
-    throw new Error(
-      'DPS host name must be a host name with an optional port, e.g. mydps.azure-devices-provisioning.net',
-    );
-  }
-  return url.origin;
-}
-
-function resolveEndpoint(options: DpsClientOptions, clock: Clock): Endpoint {
-  if (options.connectionString) {
-    const connection = parseServiceConnectionString(options.connectionString);
-    return { hostName: connection.hostName, authorizer: new SasAuthorizer(connection, clock) };
-  }
-  if (options.hostName) {
-    return { hostName: options.hostName, authorizer: new EntraAuthorizer(options.credential, clock) };
-  }
-  throw new Error('DPS client needs a connectionString (SAS) or a hostName (Microsoft Entra ID)');
-}
-
 function positiveInteger(name: string, value: number): number {
   if (!Number.isInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer`);
   return value;
@@ -129,34 +96,6 @@ function encodeId(operation: string, id: string): string {
     throw new DpsError(`DPS ${operation}: the id must be a non-empty string`, { operation });
   }
   return encodeURIComponent(id);
-}
-
-function header(response: DpsHttpResponse, name: string): string | undefined {
-  const value = response.headers[name];
-  const first = Array.isArray(value) ? value[0] : value;
-  return first === '' ? undefined : first;
-}
-
-function parseJson(operation: string, response: DpsHttpResponse): unknown {
-  try {
-    return JSON.parse(response.bodyText);
-  } catch {
-    // A 2xx with a cut-off or garbled body is a transport fault: worth another attempt.
-    throw new DpsTransientError(
-      `DPS ${operation} returned HTTP ${response.status} with a truncated or invalid JSON body`,
-      { operation, status: response.status, retryable: true },
-    );
-  }
-}
-
-function validate<S extends z.ZodType>(operation: string, schema: S, response: DpsHttpResponse): z.infer<S> {
-  const result = schema.safeParse(parseJson(operation, response));
-  if (result.success) return result.data;
-  const issues = z.prettifyError(result.error).slice(0, 1000);
-  throw new DpsValidationError(`DPS ${operation} returned a body that does not match its schema: ${issues}`, {
-    operation,
-    status: response.status,
-  });
 }
 
 /** Client of the DPS service API for one DPS instance. Call `close()` when done. */
@@ -175,12 +114,12 @@ export class DpsClient {
 
   constructor(options: DpsClientOptions) {
     this.clock = options.clock ?? systemClock;
-    const endpoint = resolveEndpoint(options, this.clock);
+    const endpoint = authorizerFor(options, this.clock);
     this.hostName = endpoint.hostName;
     this.authorizer = endpoint.authorizer;
     this.http = new DpsHttp({
       ...options.http,
-      origin: originOf(endpoint.hostName),
+      origin: originForHost(endpoint.hostName),
       caCertificate: options.caCertificate,
     });
     this.budget = new OperationBudget({
@@ -193,16 +132,19 @@ export class DpsClient {
   }
 
   /** `GET /enrollmentGroups/{id}`. Throws DpsNotFoundError when it does not exist. */
-  getEnrollmentGroup(id: string, options: CallOptions = {}): Promise<EnrollmentGroup> {
+  async getEnrollmentGroup(id: string, options: CallOptions = {}): Promise<EnrollmentGroup> {
     const operation = 'getEnrollmentGroup';
     const path = `/enrollmentGroups/${encodeId(operation, id)}`;
     return this.call(operation, { method: 'GET', path }, options, (r) =>
-      validate(operation, enrollmentGroupSchema, r),
+      readBody(operation, enrollmentGroupSchema, r),
     );
   }
 
-  /** `PUT /enrollmentGroups/{id}`, with `If-Match` when an etag is given (DpsPreconditionFailedError on mismatch). */
-  createOrUpdateEnrollmentGroup(
+  /**
+   * `PUT /enrollmentGroups/{id}`, with `If-Match` when an etag is given (DpsPreconditionFailedError on mismatch).
+   * Like every call it is retried after a lost response, so a write that did land can then report 412.
+   */
+  async createOrUpdateEnrollmentGroup(
     group: EnrollmentGroup,
     options: WriteOptions = {},
   ): Promise<EnrollmentGroup> {
@@ -210,12 +152,12 @@ export class DpsClient {
     const path = `/enrollmentGroups/${encodeId(operation, group.enrollmentGroupId)}`;
     const ifMatch = options.ifMatch ?? group.etag ?? undefined;
     return this.call(operation, { method: 'PUT', path, body: group, ifMatch }, options, (r) =>
-      validate(operation, enrollmentGroupSchema, r),
+      readBody(operation, enrollmentGroupSchema, r),
     );
   }
 
   /** `DELETE /enrollmentGroups/{id}`, with `If-Match` when given. */
-  deleteEnrollmentGroup(id: string, options: WriteOptions = {}): Promise<void> {
+  async deleteEnrollmentGroup(id: string, options: WriteOptions = {}): Promise<void> {
     const operation = 'deleteEnrollmentGroup';
     const path = `/enrollmentGroups/${encodeId(operation, id)}`;
     return this.call(
@@ -227,16 +169,19 @@ export class DpsClient {
   }
 
   /** `GET /enrollments/{registrationId}`. */
-  getIndividualEnrollment(registrationId: string, options: CallOptions = {}): Promise<IndividualEnrollment> {
+  async getIndividualEnrollment(
+    registrationId: string,
+    options: CallOptions = {},
+  ): Promise<IndividualEnrollment> {
     const operation = 'getIndividualEnrollment';
     const path = `/enrollments/${encodeId(operation, registrationId)}`;
     return this.call(operation, { method: 'GET', path }, options, (r) =>
-      validate(operation, individualEnrollmentSchema, r),
+      readBody(operation, individualEnrollmentSchema, r),
     );
   }
 
   /** `PUT /enrollments/{registrationId}`, with `If-Match` when an etag is given. */
-  createOrUpdateIndividualEnrollment(
+  async createOrUpdateIndividualEnrollment(
     enrollment: IndividualEnrollment,
     options: WriteOptions = {},
   ): Promise<IndividualEnrollment> {
@@ -244,12 +189,12 @@ export class DpsClient {
     const path = `/enrollments/${encodeId(operation, enrollment.registrationId)}`;
     const ifMatch = options.ifMatch ?? enrollment.etag ?? undefined;
     return this.call(operation, { method: 'PUT', path, body: enrollment, ifMatch }, options, (r) =>
-      validate(operation, individualEnrollmentSchema, r),
+      readBody(operation, individualEnrollmentSchema, r),
     );
   }
 
   /** `DELETE /enrollments/{registrationId}`, with `If-Match` when given. */
-  deleteIndividualEnrollment(registrationId: string, options: WriteOptions = {}): Promise<void> {
+  async deleteIndividualEnrollment(registrationId: string, options: WriteOptions = {}): Promise<void> {
     const operation = 'deleteIndividualEnrollment';
     const path = `/enrollments/${encodeId(operation, registrationId)}`;
     return this.call(
@@ -261,16 +206,19 @@ export class DpsClient {
   }
 
   /** `GET /registrations/{registrationId}`. */
-  getRegistrationState(registrationId: string, options: CallOptions = {}): Promise<DeviceRegistrationState> {
+  async getRegistrationState(
+    registrationId: string,
+    options: CallOptions = {},
+  ): Promise<DeviceRegistrationState> {
     const operation = 'getRegistrationState';
     const path = `/registrations/${encodeId(operation, registrationId)}`;
     return this.call(operation, { method: 'GET', path }, options, (r) =>
-      validate(operation, deviceRegistrationStateSchema, r),
+      readBody(operation, deviceRegistrationStateSchema, r),
     );
   }
 
   /** `DELETE /registrations/{registrationId}`, with `If-Match` when given. */
-  deleteRegistrationState(registrationId: string, options: WriteOptions = {}): Promise<void> {
+  async deleteRegistrationState(registrationId: string, options: WriteOptions = {}): Promise<void> {
     const operation = 'deleteRegistrationState';
     const path = `/registrations/${encodeId(operation, registrationId)}`;
     return this.call(
@@ -285,23 +233,25 @@ export class DpsClient {
    * Pages of `POST /enrollmentGroups/query`. Each page's `continuationToken` resumes right after that page
    * (pass it as `startToken`); it is undefined on the last page.
    */
-  enrollmentGroupPages(options: PageOptions = {}): AsyncGenerator<Page<EnrollmentGroup>, void, undefined> {
+  async *enrollmentGroupPages(
+    options: PageOptions = {},
+  ): AsyncGenerator<Page<EnrollmentGroup>, void, undefined> {
     const fetch = this.queryPage(
       'queryEnrollmentGroups',
       '/enrollmentGroups/query',
       enrollmentGroupSchema,
       options,
     );
-    return iteratePages(fetch, options.startToken);
+    yield* iteratePages(fetch, options.startToken);
   }
 
   /** Every enrollment group, page after page. */
-  enrollmentGroups(options: PageOptions = {}): AsyncGenerator<EnrollmentGroup, void, undefined> {
-    return iterateItems(this.enrollmentGroupPages(options));
+  async *enrollmentGroups(options: PageOptions = {}): AsyncGenerator<EnrollmentGroup, void, undefined> {
+    yield* iterateItems(this.enrollmentGroupPages(options));
   }
 
   /** Pages of `POST /enrollments/query` (see enrollmentGroupPages). */
-  individualEnrollmentPages(
+  async *individualEnrollmentPages(
     options: PageOptions = {},
   ): AsyncGenerator<Page<IndividualEnrollment>, void, undefined> {
     const fetch = this.queryPage(
@@ -310,31 +260,33 @@ export class DpsClient {
       individualEnrollmentSchema,
       options,
     );
-    return iteratePages(fetch, options.startToken);
+    yield* iteratePages(fetch, options.startToken);
   }
 
   /** Every individual enrollment, page after page. */
-  individualEnrollments(options: PageOptions = {}): AsyncGenerator<IndividualEnrollment, void, undefined> {
-    return iterateItems(this.individualEnrollmentPages(options));
+  async *individualEnrollments(
+    options: PageOptions = {},
+  ): AsyncGenerator<IndividualEnrollment, void, undefined> {
+    yield* iterateItems(this.individualEnrollmentPages(options));
   }
 
   /** Pages of `POST /registrations/{enrollmentGroupId}/query` (see enrollmentGroupPages). */
-  registrationStatePages(
+  async *registrationStatePages(
     enrollmentGroupId: string,
     options: PageOptions = {},
   ): AsyncGenerator<Page<DeviceRegistrationState>, void, undefined> {
     const operation = 'queryRegistrationStates';
     const path = `/registrations/${encodeId(operation, enrollmentGroupId)}/query`;
     const fetch = this.queryPage(operation, path, deviceRegistrationStateSchema, options);
-    return iteratePages(fetch, options.startToken);
+    yield* iteratePages(fetch, options.startToken);
   }
 
   /** Every registration state of an enrollment group, page after page. */
-  registrationStates(
+  async *registrationStates(
     enrollmentGroupId: string,
     options: PageOptions = {},
   ): AsyncGenerator<DeviceRegistrationState, void, undefined> {
-    return iterateItems(this.registrationStatePages(enrollmentGroupId, options));
+    yield* iterateItems(this.registrationStatePages(enrollmentGroupId, options));
   }
 
   /** Operations sent, 429s seen, retries and budget waits since creation or the last reset. */
@@ -374,8 +326,8 @@ export class DpsClient {
         { method: 'POST', path, body: SELECT_ALL, pageSize, continuationToken },
         options,
         (response) => ({
-          items: validate(operation, pageSchema, response),
-          continuationToken: header(response, 'x-ms-continuation'),
+          items: readBody(operation, pageSchema, response),
+          continuationToken: responseHeader(response, 'x-ms-continuation'),
         }),
       );
   }
@@ -418,7 +370,7 @@ export class DpsClient {
         );
         if (response.status === 429) this.throttled++;
         if (response.status < 200 || response.status >= 300) {
-          const retryAfterMs = parseRetryAfter(header(response, 'retry-after'), this.clock.now());
+          const retryAfterMs = parseRetryAfter(responseHeader(response, 'retry-after'), this.clock.now());
           throw errorFromResponse(operation, response, retryAfterMs);
         }
         return read(response);

@@ -68,6 +68,23 @@ export function networkError(operation: string, error: unknown): DpsError {
   return new DpsError(message, { operation, cause: error });
 }
 
+/** `https://{hostName}`; the host name may carry a port (`127.0.0.1:8443`) but nothing else. */
+export function originForHost(hostName: string): string {
+  let url: URL | undefined;
+  try {
+    url = new URL(`https://${hostName}`);
+  } catch {
+    url = undefined;
+  }
+  const hostOnly = url && url.pathname === '/' && !url.search && !url.hash && !url.username && !url.password;
+  if (!url || !hostOnly || hostName.includes('/')) {
+    throw new Error(
+      'DPS host name must be a host with an optional port, e.g. mydps.azure-devices-provisioning.net',
+    );
+  }
+  return url.origin;
+}
+
 /** Sends requests to one DPS origin and reads whole responses. */
 export class DpsHttp {
   private readonly dispatcher: Dispatcher;

@@ -1,0 +1,180 @@
+// dps-allocator in Azure, laid out as an Azure Developer CLI template: `azd up` provisions this file and deploys the app.
+// It creates, in a new resource group:
+//   - a Function App on the Flex Consumption plan (Linux, Node 20) that runs the `allocate` webhook (and the audit timer),
+//   - a storage account with shared-key access off: identity-based AzureWebJobsStorage, the deployment package
+//     container and the audit tables,
+//   - Log Analytics and Application Insights with local (key) authentication off,
+//   - a user-assigned managed identity the app runs as, with data roles on the storage account and Application Insights,
+// and, on an EXISTING Device Provisioning Service (dpsName in dpsResourceGroupName), gives that identity
+// Device Provisioning Service Data Reader (the audit reads enrollment groups and registration states).
+// Enrollment groups are DPS data plane, not ARM: the postprovision hook (infra/hooks) points them at the webhook.
+// The app settings the code reads are declared in src/settings.ts; test/infra/infra.test.ts keeps the two in step.
+targetScope = 'subscription'
+
+@minLength(1)
+@maxLength(64)
+@description('Name of the azd environment; used in resource names and in the azd-env-name tag.')
+param environmentName string
+
+@minLength(1)
+@description('Region of every new resource. It must offer Flex Consumption: az functionapp list-flexconsumption-locations.')
+@metadata({
+  azd: {
+    type: 'location'
+  }
+})
+param location string
+
+@description('Name of the resource group to create; empty = rg-<environmentName>.')
+param resourceGroupName string = ''
+
+@description('Name of the existing Device Provisioning Service whose enrollment groups call the webhook.')
+param dpsName string
+
+@description('Resource group of that Device Provisioning Service (same subscription).')
+param dpsResourceGroupName string
+
+@description('Comma-separated enrollment group ids the postprovision hook points at the webhook; empty = the hook does nothing.')
+param dpsEnrollmentGroups string = ''
+
+@description('Object id of whoever runs azd (azd fills AZURE_PRINCIPAL_ID). When dpsEnrollmentGroups is set, it gets Device Provisioning Service Data Contributor on the DPS so the hook can update those groups.')
+param principalId string = ''
+
+@description('Flex Consumption: most instances the app scales out to.')
+@minValue(40)
+@maxValue(1000)
+param maximumInstanceCount int = 100
+
+@description('Flex Consumption: memory of each instance, in MB.')
+@allowed([
+  512
+  2048
+  4096
+])
+param instanceMemoryMB int = 2048
+
+// App settings the code reads (src/settings.ts). Empty means "not set": the code then uses the default in src/settings.ts.
+@description('ALLOCATION_POLICY: inline allocation policy JSON; empty = read ALLOCATION_POLICY_PATH. Not mapped in main.parameters.json because azd pastes env values into that JSON text unescaped.')
+param allocationPolicy string = ''
+
+@description('ALLOCATION_POLICY_PATH: policy file, relative to the app root; empty = the default in src/settings.ts.')
+param allocationPolicyPath string = ''
+
+@description('ALLOCATE_MAX_BODY_BYTES: largest webhook request body accepted, in bytes; empty = the default in src/settings.ts.')
+param allocateMaxBodyBytes string = ''
+
+var abbrs = loadJsonContent('./abbreviations.json')
+var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
+var tags = {
+  'azd-env-name': environmentName
+}
+var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
+// Flex Consumption runs the package azd uploads to this blob container.
+var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+
+// One entry per key of settingsSchema (src/settings.ts); the platform's own settings are added in app/api.bicep.
+var appSettings = [
+  {
+    name: 'ALLOCATION_POLICY'
+    value: allocationPolicy
+  }
+  {
+    name: 'ALLOCATION_POLICY_PATH'
+    value: allocationPolicyPath
+  }
+  {
+    name: 'ALLOCATE_MAX_BODY_BYTES'
+    value: allocateMaxBodyBytes
+  }
+]
+
+resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
+  name: !empty(resourceGroupName) ? resourceGroupName : '${abbrs.resourcesResourceGroups}${environmentName}'
+  location: location
+  tags: tags
+}
+
+module identity 'core/identity.bicep' = {
+  name: 'identity'
+  scope: rg
+  params: {
+    name: '${abbrs.managedIdentityUserAssignedIdentities}api-${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module storage 'core/storage.bicep' = {
+  name: 'storage'
+  scope: rg
+  params: {
+    name: '${abbrs.storageStorageAccounts}${resourceToken}'
+    location: location
+    tags: tags
+    deploymentContainerName: deploymentContainerName
+  }
+}
+
+module monitoring 'core/monitoring.bicep' = {
+  name: 'monitoring'
+  scope: rg
+  params: {
+    logAnalyticsName: '${abbrs.operationalInsightsWorkspaces}${resourceToken}'
+    applicationInsightsName: '${abbrs.insightsComponents}${resourceToken}'
+    location: location
+    tags: tags
+  }
+}
+
+module api 'app/api.bicep' = {
+  name: 'api'
+  scope: rg
+  params: {
+    name: functionAppName
+    planName: '${abbrs.webServerFarms}${resourceToken}'
+    location: location
+    tags: tags
+    identityId: identity.outputs.id
+    identityClientId: identity.outputs.clientId
+    storageAccountName: storage.outputs.name
+    deploymentContainerName: deploymentContainerName
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    maximumInstanceCount: maximumInstanceCount
+    instanceMemoryMB: instanceMemoryMB
+    appSettings: appSettings
+  }
+}
+
+module rbac 'app/rbac.bicep' = {
+  name: 'rbac'
+  scope: rg
+  params: {
+    storageAccountName: storage.outputs.name
+    applicationInsightsName: monitoring.outputs.applicationInsightsName
+    principalId: identity.outputs.principalId
+  }
+}
+
+// Deployed into the DPS's resource group; the name carries the token so two environments sharing a DPS don't collide.
+module dpsAccess 'app/dps-access.bicep' = {
+  name: 'dps-access-${resourceToken}'
+  scope: resourceGroup(dpsResourceGroupName)
+  params: {
+    dpsName: dpsName
+    appPrincipalId: identity.outputs.principalId
+    deployerPrincipalId: empty(dpsEnrollmentGroups) ? '' : principalId
+  }
+}
+
+output AZURE_LOCATION string = location
+output AZURE_TENANT_ID string = tenant().tenantId
+output AZURE_RESOURCE_GROUP string = rg.name
+output SERVICE_API_NAME string = api.outputs.name
+output SERVICE_API_URI string = api.outputs.uri
+// The webhook URL without its key: DPS needs `?code=<function key>` appended (the hook's configure step adds it).
+output ALLOCATE_WEBHOOK_URL string = '${api.outputs.uri}/api/allocate'
+output APPLICATIONINSIGHTS_CONNECTION_STRING string = monitoring.outputs.applicationInsightsConnectionString
+output DPS_NAME string = dpsName
+output DPS_RESOURCE_GROUP string = dpsResourceGroupName
+output DPS_SERVICE_HOST string = dpsAccess.outputs.serviceOperationsHostName
+output DPS_ENROLLMENT_GROUPS string = dpsEnrollmentGroups

@@ -1,0 +1,318 @@
+// Keeps infra/ (Bicep, azd) in step with the code: every app setting the code reads (settingsSchema in
+// src/settings.ts) is set on the Function App, every app setting set there is read by the code or the platform,
+// and azd's files (main.parameters.json, azure.yaml, the hooks) agree with main.bicep.
+// Bicep cannot be compiled here, so the files are read as text: bicep-text.ts lists what that reader misses.
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readSettings, settingsSchema } from '../../src/settings';
+import '../../src/functions/allocate';
+import { readBicep, type BicepFile } from './bicep-text';
+import { readYamlSubset, type YamlMap } from './yaml-subset';
+
+// Stands in for the Functions host so the allocate function's real route can be read.
+jest.mock(
+  '@azure/functions-core',
+  () => {
+    const registered: unknown[] = [];
+    return {
+      registered,
+      setProgrammingModel: jest.fn(),
+      getProgrammingModel: jest.fn(),
+      log: jest.fn(),
+      registerHook: jest.fn(() => ({ dispose: jest.fn() })),
+      registerFunction: (metadata: unknown, handler: unknown) => {
+        registered.push({ metadata, handler });
+        return { dispose: jest.fn() };
+      },
+    };
+  },
+  { virtual: true },
+);
+
+/**
+ * Settings the Bicep may leave out because the default in src/settings.ts is right in Azure, with the reason.
+ * Keep it empty or tiny: a setting left out cannot be changed with `azd env set` or a redeployment.
+ */
+const DEFAULT_IS_RIGHT_IN_AZURE: Readonly<Record<string, string>> = {};
+
+/** App settings read by the Functions host, the platform or a library rather than by settingsSchema. */
+const PLATFORM_SETTINGS: ReadonlyArray<{ pattern: RegExp; readBy: string }> = [
+  { pattern: /^AzureWebJobsStorage__\w+$/, readBy: 'Functions host: identity-based storage connection' },
+  { pattern: /^APPLICATIONINSIGHTS_[A-Z_]+$/, readBy: 'Functions host: Application Insights' },
+  { pattern: /^FUNCTIONS_[A-Z_]+$/, readBy: 'Functions runtime' },
+  { pattern: /^AzureFunctionsJobHost__\w+$/, readBy: 'Functions host: host.json overrides' },
+  {
+    pattern: /^AZURE_CLIENT_ID$/,
+    readBy: '@azure/identity: the user-assigned identity DefaultAzureCredential uses',
+  },
+];
+
+/**
+ * Settings that must not be set. Flex Consumption deprecates the first ones (runtime and content settings moved to
+ * functionAppConfig: learn.microsoft.com/azure/azure-functions/functions-app-settings#flex-consumption-plan-deprecations);
+ * a plain AzureWebJobsStorage would be a connection string with a key, and the account has shared keys off.
+ */
+const FORBIDDEN_SETTINGS = [
+  'FUNCTIONS_EXTENSION_VERSION',
+  'FUNCTIONS_WORKER_RUNTIME',
+  'FUNCTIONS_WORKER_RUNTIME_VERSION',
+  'WEBSITE_RUN_FROM_PACKAGE',
+  'WEBSITE_CONTENTSHARE',
+  'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+  'WEBSITE_NODE_DEFAULT_VERSION',
+  'SCM_DO_BUILD_DURING_DEPLOYMENT',
+  'ENABLE_ORYX_BUILD',
+  'AzureWebJobsStorage',
+];
+
+/** Variables azd itself gives hooks, besides the outputs of main.bicep. */
+const AZD_VARIABLES = ['AZURE_ENV_NAME', 'AZURE_LOCATION', 'AZURE_SUBSCRIPTION_ID', 'AZURE_PRINCIPAL_ID'];
+
+const ROOT = path.resolve(__dirname, '../..');
+const INFRA = path.join(ROOT, 'infra');
+
+function bicepFilesUnder(dir: string): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
+    const full = path.join(dir, entry.name);
+    if (entry.isDirectory()) return bicepFilesUnder(full);
+    return entry.name.endsWith('.bicep') ? [full] : [];
+  });
+}
+
+const read = (file: string) => readFileSync(path.join(ROOT, file), 'utf8');
+const readJson = <T>(file: string) => JSON.parse(read(file)) as T;
+
+const bicepFiles = new Map<string, BicepFile>(
+  bicepFilesUnder(INFRA).map((full) => [
+    path.relative(ROOT, full).split(path.sep).join('/'),
+    readBicep(readFileSync(full, 'utf8')),
+  ]),
+);
+const main = bicepFiles.get('infra/main.bicep')!;
+const allCode = [...bicepFiles.values()].map((file) => file.code).join('\n');
+const appSettings = [...bicepFiles.values()].flatMap((file) => file.appSettings);
+const appSettingNames = appSettings.map((setting) => setting.name);
+const outputNames = main.outputs.map((output) => output.name);
+
+const schemaKeys = Object.keys(settingsSchema.shape);
+/** How the schema reads a setting that is absent: its default, undefined when optional, or a failure. */
+const whenAbsent = (key: string) =>
+  settingsSchema.shape[key as keyof typeof settingsSchema.shape].safeParse(undefined);
+const hasDefault = (key: string) => whenAbsent(key).data !== undefined;
+
+const azureYaml = readYamlSubset(read('azure.yaml'));
+function yamlMap(value: YamlMap[string] | undefined, what: string): YamlMap {
+  if (typeof value !== 'object') throw new Error(`azure.yaml: ${what} is not a mapping`);
+  return value;
+}
+const services = yamlMap(azureYaml.services, 'services');
+
+interface Registration {
+  metadata: { name: string; bindings: Record<string, Record<string, unknown>> };
+}
+
+it('finds the template it checks (a reader that saw nothing would pass every test below)', () => {
+  expect(main).toBeDefined();
+  expect(main.params.length).toBeGreaterThan(0);
+  expect(outputNames.length).toBeGreaterThan(0);
+  expect(appSettingNames.length).toBeGreaterThan(schemaKeys.length);
+  const sites = [...bicepFiles.values()].flatMap((file) =>
+    file.resources.filter((resource) => resource.type === 'Microsoft.Web/sites' && !resource.existing),
+  );
+  expect(sites).toHaveLength(1); // every name/value pair the reader finds belongs to this one Function App
+});
+
+describe('app settings and src/settings.ts', () => {
+  it('sets every setting the code reads on the Function App', () => {
+    for (const [key, reason] of Object.entries(DEFAULT_IS_RIGHT_IN_AZURE)) {
+      expect({ key, inSchema: schemaKeys.includes(key), hasDefault: hasDefault(key), reason }).toEqual({
+        key,
+        inSchema: true,
+        hasDefault: true,
+        reason: expect.stringMatching(/\w/),
+      });
+    }
+    const missing = schemaKeys.filter(
+      (key) => !appSettingNames.includes(key) && !(key in DEFAULT_IS_RIGHT_IN_AZURE),
+    );
+    expect(missing).toEqual([]); // add each one to `appSettings` in infra/main.bicep, with a param behind it
+  });
+
+  it('can leave a setting empty in Bicep to mean "use the default in src/settings.ts"', () => {
+    // main.bicep's setting params default to '': the app must read an empty setting as an absent one.
+    const outcome = (env: NodeJS.ProcessEnv) => {
+      try {
+        return readSettings(env);
+      } catch (error) {
+        return String(error);
+      }
+    };
+    const optional = schemaKeys.filter((key) => whenAbsent(key).success);
+    expect(optional.length).toBeGreaterThan(0);
+    expect(outcome(Object.fromEntries(optional.map((key) => [key, ''])))).toEqual(outcome({}));
+  });
+
+  it('sets nothing but settings the code or the platform reads', () => {
+    const unknown = appSettingNames.filter(
+      (name) => !schemaKeys.includes(name) && !PLATFORM_SETTINGS.some(({ pattern }) => pattern.test(name)),
+    );
+    expect(unknown).toEqual([]);
+  });
+
+  it('sets each setting once, and none that Flex Consumption deprecates or that needs a storage key', () => {
+    const repeated = appSettingNames.filter((name, index) => appSettingNames.indexOf(name) !== index);
+    expect(repeated).toEqual([]);
+    expect(appSettingNames.filter((name) => FORBIDDEN_SETTINGS.includes(name))).toEqual([]);
+  });
+
+  it('declares app settings only in the name/value form the reader sees', () => {
+    const configResources = [...bicepFiles.values()].flatMap((file) =>
+      file.resources.filter(
+        (resource) => resource.type === 'Microsoft.Web/sites/config' || resource.type === 'config',
+      ),
+    );
+    expect(configResources).toEqual([]);
+    expect(allCode).not.toMatch(/appSettingsKeyValuePairs/); // the AVM module's object form
+  });
+
+  it('connects the host to storage and Application Insights through the managed identity', () => {
+    const value = (name: string) => appSettings.find((setting) => setting.name === name)?.value;
+    expect(value('AzureWebJobsStorage__credential')).toBe("'managedidentity'");
+    for (const name of ['clientId', 'blobServiceUri', 'queueServiceUri', 'tableServiceUri']) {
+      expect(value(`AzureWebJobsStorage__${name}`)).toMatch(/\w/);
+    }
+    expect(value('APPLICATIONINSIGHTS_AUTHENTICATION_STRING')).toMatch(
+      /^'ClientId=\$\{\w+\};Authorization=AAD'$/,
+    );
+    expect(value('APPLICATIONINSIGHTS_CONNECTION_STRING')).toMatch(/\w/);
+  });
+});
+
+describe('infra/main.bicep and main.parameters.json', () => {
+  const parameters = readJson<{ parameters: Record<string, { value: unknown }> }>(
+    'infra/main.parameters.json',
+  ).parameters;
+
+  it('maps only declared params, covers every param without a default, and takes values from azd', () => {
+    const declared = main.params.map((param) => param.name);
+    expect(Object.keys(parameters).filter((name) => !declared.includes(name))).toEqual([]);
+    const required = main.params.filter((param) => !param.hasDefault).map((param) => param.name);
+    expect(required.filter((name) => !(name in parameters))).toEqual([]);
+    for (const [name, { value }] of Object.entries(parameters)) {
+      expect({ name, value }).toEqual({
+        name,
+        value: expect.stringMatching(/^\$\{[A-Z][A-Z0-9_]*(=[^}]*)?\}$/),
+      });
+    }
+  });
+
+  it('outputs what azd, the hook and the README need', () => {
+    expect(outputNames).toEqual(
+      expect.arrayContaining([
+        'AZURE_LOCATION',
+        'AZURE_TENANT_ID',
+        'AZURE_RESOURCE_GROUP',
+        'SERVICE_API_NAME',
+        'ALLOCATE_WEBHOOK_URL',
+      ]),
+    );
+  });
+
+  it('outputs the webhook URL of the route the allocate function registers', () => {
+    const { registered } = jest.requireMock<{ registered: Registration[] }>('@azure/functions-core');
+    const allocate = registered.find((registration) => registration.metadata.name === 'allocate');
+    const trigger = Object.values(allocate?.metadata.bindings ?? {}).find(
+      (binding) => binding.type === 'httpTrigger',
+    );
+    const host = readJson<{ extensions?: { http?: { routePrefix?: string } } }>('host.json');
+    const prefix = host.extensions?.http?.routePrefix ?? 'api';
+    const webhook = main.outputs.find((output) => output.name === 'ALLOCATE_WEBHOOK_URL');
+    expect(trigger?.route).toEqual(expect.any(String));
+    expect(webhook?.expression).toMatch(new RegExp(`}/${prefix}/${String(trigger?.route)}'$`));
+  });
+
+  it('refers only to module files and abbreviations that exist', () => {
+    for (const [file, bicep] of bicepFiles) {
+      for (const module of bicep.modules.filter((m) => !/^(br|ts)[:/]/.test(m.path))) {
+        const target = path.join(ROOT, path.dirname(file), module.path);
+        expect({ file, module: module.path, exists: existsSync(target) }).toEqual({
+          file,
+          module: module.path,
+          exists: true,
+        });
+      }
+    }
+    const abbreviations = readJson<Record<string, string>>('infra/abbreviations.json');
+    const used = [...main.code.matchAll(/\babbrs\.(\w+)/g)].map((match) => match[1]!);
+    expect(used.filter((key) => !(key in abbreviations))).toEqual([]);
+  });
+
+  it('runs the Node major version package.json requires, on Flex Consumption', () => {
+    const engines = readJson<{ engines: { node: string } }>('package.json').engines.node;
+    const major = /(\d+)/.exec(engines)?.[1];
+    expect(allCode).toMatch(/sku:\s*\{\s*tier:\s*'FlexConsumption'\s*name:\s*'FC1'/);
+    expect(allCode).toMatch(
+      new RegExp(`runtime:\\s*\\{\\s*name:\\s*'node'\\s*version:\\s*'${major}'\\s*\\}`),
+    );
+  });
+
+  it('turns off shared keys on storage and local auth on Application Insights and Log Analytics', () => {
+    expect(allCode).toMatch(/allowSharedKeyAccess:\s*false/);
+    expect(allCode).toMatch(/DisableLocalAuth:\s*true/);
+    expect(allCode).toMatch(/disableLocalAuth:\s*true/);
+  });
+
+  it('grants the identity the data roles the app and the host need', () => {
+    const roles = {
+      'Storage Table Data Contributor': '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
+      'Storage Blob Data Owner': 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b',
+      'Storage Queue Data Contributor': '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
+      'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb',
+      'Device Provisioning Service Data Reader': '10745317-c249-44a1-a5ce-3a4353c0bbd8',
+    };
+    const granted = Object.entries(roles).filter(([, id]) => allCode.includes(`'${id}'`));
+    expect(Object.fromEntries(granted)).toEqual(roles);
+  });
+});
+
+describe('azure.yaml and the hooks', () => {
+  it('deploys the api service as a function app, found by its tag, named by SERVICE_API_NAME', () => {
+    const [name, service] = Object.entries(services)[0] ?? [];
+    expect(Object.keys(services)).toEqual([name]);
+    expect(service).toMatchObject({ project: '.', language: 'ts', host: 'function' });
+    const tags = [...allCode.matchAll(/'azd-service-name':\s*'([^']+)'/g)].map((match) => match[1]);
+    expect(tags).toEqual([name]);
+    expect(outputNames).toContain(`SERVICE_${String(name).toUpperCase()}_NAME`);
+  });
+
+  it('builds where .funcignore expects: locally when node_modules is packaged, remotely when not', () => {
+    // azd requires remoteBuild to agree with .funcignore for TypeScript apps:
+    // https://learn.microsoft.com/azure/developer/azure-developer-cli/function-app-deployments
+    const ignored = read('.funcignore')
+      .split(/\r?\n/)
+      .map((line) => line.trim().replace(/\/$/, ''));
+    const api = yamlMap(services.api, 'services.api');
+    expect(api.remoteBuild).toBe(ignored.includes('node_modules') ? 'true' : 'false');
+  });
+
+  it('has a postprovision hook for POSIX and Windows, and both files exist', () => {
+    const postprovision = yamlMap(yamlMap(azureYaml.hooks, 'hooks').postprovision, 'hooks.postprovision');
+    for (const platform of ['posix', 'windows']) {
+      const hook = yamlMap(postprovision[platform], `hooks.postprovision.${platform}`);
+      expect({ platform, exists: existsSync(path.join(ROOT, String(hook.run))) }).toEqual({
+        platform,
+        exists: true,
+      });
+    }
+  });
+
+  it('hooks read only variables azd provides, and both scripts read the same ones', () => {
+    const variables = (text: string, pattern: RegExp) =>
+      [...new Set([...text.matchAll(pattern)].map((match) => match[1]!))].sort();
+    const sh = variables(read('infra/hooks/postprovision.sh'), /\$\{?([A-Z_][A-Z0-9_]*)/g);
+    const ps1 = variables(read('infra/hooks/postprovision.ps1'), /\$env:([A-Za-z_][A-Za-z0-9_]*)/g);
+    expect(ps1).toEqual(sh);
+    expect(sh.filter((name) => !outputNames.includes(name) && !AZD_VARIABLES.includes(name))).toEqual([]);
+    expect(sh).toContain('DPS_ENROLLMENT_GROUPS');
+  });
+});
