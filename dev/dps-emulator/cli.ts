@@ -1,0 +1,209 @@
+// `npm run dps-emulator -- [options]`: starts the emulator standalone and prints one JSON line when ready
+// (endpoints, id scope, connection strings, CA certificate path). Stops cleanly (and saves) on SIGINT/SIGTERM.
+import path from 'node:path';
+import { parseArgs } from 'node:util';
+import type { DpsEmulator, DpsEmulatorOptions } from './emulator';
+import { startDpsEmulator } from './emulator';
+import type { SeedOptions } from './seeding';
+import { SEEDED_STATUSES } from './seeding';
+
+export const USAGE = `Usage: npm run dps-emulator -- [options]
+
+  --port <n>                      HTTPS port on 127.0.0.1 (env DPS_EMULATOR_PORT; default 8443; 0 = any free port)
+  --data-file <path>              keep state in this file, reloaded on the next start (env DPS_EMULATOR_DATA_FILE)
+  --cert-dir <path>               where the certificate PEM is written and reused (env DPS_EMULATOR_CERT_DIR;
+                                  default .local/dps-emulator)
+  --id-scope <scope>              id scope (env DPS_EMULATOR_ID_SCOPE)
+  --linked-hub <host[=weight]>    a linked IoT hub; repeat for several (env DPS_EMULATOR_LINKED_HUBS, comma-separated)
+  --retry-after <seconds>         retry-after of 202 answers to devices (default 1)
+  --webhook-timeout-ms <ms>       custom allocation webhook timeout per attempt (default 10000)
+  --webhook-retry <n,first,step>  retries of webhook answers >= 429 (default DPS's 10,1000,9000)
+  --allow-non-loopback-webhooks   also call webhooks that are not on 127.0.0.1/localhost
+  --seed-groups <K>               seed K enrollment groups at start ...
+  --seed-per-group <spec>         ... with these registration states each, e.g. assigned=900,failed=100
+  --verbose                       log requests to stderr (method, path, status; never keys)
+  --help
+`;
+
+export class CliUsageError extends Error {}
+
+export interface CliConfig {
+  options: DpsEmulatorOptions;
+  seed: SeedOptions | undefined;
+  verbose: boolean;
+  help: boolean;
+}
+
+function integer(value: string, flag: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value.trim()) || Number(value) < min || Number(value) > max) {
+    throw new CliUsageError(`${flag} must be an integer from ${min} to ${max}`);
+  }
+  return Number(value);
+}
+
+function parseLinkedHub(spec: string): { hostName: string; allocationWeight?: number } {
+  const [hostName, weight] = spec.trim().split('=');
+  if (!hostName) throw new CliUsageError(`--linked-hub '${spec}' needs a host name`);
+  return weight === undefined
+    ? { hostName }
+    : { hostName, allocationWeight: integer(weight, '--linked-hub weight', 1, 1000) };
+}
+
+function parsePerGroup(spec: string): SeedOptions['perGroup'] {
+  const perGroup: Record<string, number> = {};
+  for (const part of spec.split(',')) {
+    const [status, value] = part.trim().split('=');
+    if (!status || value === undefined || !(SEEDED_STATUSES as readonly string[]).includes(status)) {
+      throw new CliUsageError(`--seed-per-group: '${part}' should be <${SEEDED_STATUSES.join('|')}>=<count>`);
+    }
+    perGroup[status] = integer(value, `--seed-per-group ${status}`, 0, 1_000_000);
+  }
+  return perGroup;
+}
+
+export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): CliConfig {
+  let values;
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: {
+        port: { type: 'string' },
+        'data-file': { type: 'string' },
+        'cert-dir': { type: 'string' },
+        'id-scope': { type: 'string' },
+        'linked-hub': { type: 'string', multiple: true },
+        'retry-after': { type: 'string' },
+        'webhook-timeout-ms': { type: 'string' },
+        'webhook-retry': { type: 'string' },
+        'allow-non-loopback-webhooks': { type: 'boolean' },
+        'seed-groups': { type: 'string' },
+        'seed-per-group': { type: 'string' },
+        verbose: { type: 'boolean' },
+        help: { type: 'boolean' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (error) {
+    throw new CliUsageError((error as Error).message);
+  }
+  const options: DpsEmulatorOptions = {
+    port: integer(values.port ?? env.DPS_EMULATOR_PORT ?? '8443', '--port', 0, 65535),
+    certificateDir: path.resolve(
+      cwd,
+      values['cert-dir'] ?? env.DPS_EMULATOR_CERT_DIR ?? '.local/dps-emulator',
+    ),
+  };
+  const dataFile = values['data-file'] ?? env.DPS_EMULATOR_DATA_FILE;
+  if (dataFile) options.dataFile = path.resolve(cwd, dataFile);
+  const idScope = values['id-scope'] ?? env.DPS_EMULATOR_ID_SCOPE;
+  if (idScope) options.idScope = idScope;
+  const hubSpecs = values['linked-hub'] ?? env.DPS_EMULATOR_LINKED_HUBS?.split(',').filter((s) => s.trim());
+  if (hubSpecs && hubSpecs.length > 0) options.linkedHubs = hubSpecs.map(parseLinkedHub);
+  if (values['retry-after'] !== undefined)
+    options.retryAfterSeconds = integer(values['retry-after'], '--retry-after', 0, 60);
+  if (values['webhook-timeout-ms'] !== undefined) {
+    options.webhookTimeoutMs = integer(values['webhook-timeout-ms'], '--webhook-timeout-ms', 1, 300_000);
+  }
+  if (values['webhook-retry'] !== undefined) {
+    const [retries, initialDelayMs, incrementMs] = values['webhook-retry'].split(',');
+    if (retries === undefined || initialDelayMs === undefined || incrementMs === undefined) {
+      throw new CliUsageError('--webhook-retry must be <retries>,<firstDelayMs>,<incrementMs>');
+    }
+    options.webhookRetry = {
+      retries: integer(retries, '--webhook-retry retries', 0, 100),
+      initialDelayMs: integer(initialDelayMs, '--webhook-retry firstDelayMs', 0, 600_000),
+      incrementMs: integer(incrementMs, '--webhook-retry incrementMs', 0, 600_000),
+    };
+  }
+  if (values['allow-non-loopback-webhooks']) options.allowNonLoopbackWebhooks = true;
+  let seed: SeedOptions | undefined;
+  if (values['seed-groups'] !== undefined || values['seed-per-group'] !== undefined) {
+    if (values['seed-per-group'] === undefined)
+      throw new CliUsageError('--seed-groups needs --seed-per-group');
+    seed = {
+      groups: integer(values['seed-groups'] ?? '1', '--seed-groups', 1, 1000),
+      perGroup: parsePerGroup(values['seed-per-group']),
+    };
+  }
+  return { options, seed, verbose: values.verbose ?? false, help: values.help ?? false };
+}
+
+/** The one JSON line printed when the emulator is ready. */
+export function readyLine(emulator: DpsEmulator): string {
+  return JSON.stringify({
+    deviceEndpoint: emulator.deviceEndpoint,
+    serviceEndpoint: emulator.serviceEndpoint,
+    idScope: emulator.idScope,
+    serviceConnectionString: emulator.serviceConnectionString,
+    readOnlyConnectionString: emulator.readOnlyConnectionString,
+    sdkServiceConnectionString: emulator.sdkServiceConnectionString,
+    caCertificate: emulator.caCertificatePath,
+    port: emulator.port,
+    linkedHubs: emulator.linkedHubs.map((hub) => hub.hostName),
+  });
+}
+
+export interface CliIo {
+  stdout: (line: string) => void;
+  stderr: (line: string) => void;
+}
+
+/** Starts the emulator from command-line arguments; resolves with it once the ready line is printed. */
+export async function runCli(
+  argv: string[],
+  env: NodeJS.ProcessEnv,
+  io: CliIo,
+): Promise<DpsEmulator | undefined> {
+  const config = parseCliArguments(argv, env);
+  if (config.help) {
+    io.stdout(USAGE);
+    return undefined;
+  }
+  const emulator = await startDpsEmulator({
+    ...config.options,
+    ...(config.verbose ? { log: (line: string) => io.stderr(line) } : {}),
+  });
+  if (config.seed) {
+    const result = emulator.seed(config.seed);
+    io.stderr(
+      `seeded ${result.registrations} registrations in ${result.groupIds.length} groups (${Math.round(result.durationMs)} ms)`,
+    );
+  }
+  io.stdout(readyLine(emulator));
+  return emulator;
+}
+
+async function main(): Promise<void> {
+  const io: CliIo = {
+    stdout: (line) => process.stdout.write(`${line}\n`),
+    stderr: (line) => process.stderr.write(`${line}\n`),
+  };
+  let emulator: DpsEmulator | undefined;
+  try {
+    emulator = await runCli(process.argv.slice(2), process.env, io);
+  } catch (error) {
+    io.stderr(
+      error instanceof CliUsageError
+        ? `${error.message}\n\n${USAGE}`
+        : `dps-emulator: ${(error as Error).message}`,
+    );
+    process.exitCode = error instanceof CliUsageError ? 2 : 1;
+    return;
+  }
+  if (!emulator) return;
+  const running = emulator;
+  const shutdown = () => {
+    running
+      .stop()
+      .then(() => process.exit(0))
+      .catch((error: Error) => {
+        io.stderr(`dps-emulator: ${error.message}`);
+        process.exit(1);
+      });
+  };
+  process.once('SIGINT', shutdown);
+  process.once('SIGTERM', shutdown);
+}
+
+if (require.main === module) void main();

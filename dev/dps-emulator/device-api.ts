@@ -1,0 +1,210 @@
+// The DPS device runtime API (dps-contract.md §4): register (202 + retry-after, then poll the operation),
+// operation status and registration status lookup. Devices authenticate with a symmetric-key SAS token
+// (`skn=registration`) signed with the individual enrollment key or the key derived from a group key.
+import { deriveDeviceKey } from '../../src/dps/sas';
+import { deviceRegistrationSchema } from '../../src/dps/schemas';
+import { deviceTokenSignedWith, parseDeviceToken } from './auth';
+import type { AttestationContext } from './custom-webhook';
+import { badRequest, EmulatorHttpError, ErrorCodes, unauthorized } from './errors';
+import { assertValidId, decodePathSegment } from './ids';
+import type { Operation, OperationTracker } from './operations';
+import type { RegistrationInput } from './provisioning';
+import type { HttpAnswer, RequestContext, RouteMatch } from './routing';
+import { headerValue, jsonBody, literal, methodNotAllowed, requireApiVersion } from './routing';
+import type { EmulatorStore, EnrollmentRef, RegistrationRecord, StoredGroup } from './store';
+import { presentRegistrationState } from './store';
+
+export interface DeviceApiDeps {
+  store: EmulatorStore;
+  idScope: string;
+  retryAfterSeconds: () => number;
+  operations: OperationTracker;
+  nowSeconds: () => number;
+  /** Runs a registration to its final state (see provisioning.ts). */
+  runRegistration: (input: RegistrationInput, record: RegistrationRecord) => Promise<void>;
+}
+
+function symmetricKeysOf(attestation: {
+  type: string;
+  symmetricKey?: { primaryKey?: string | null; secondaryKey?: string | null } | null;
+}): string[] {
+  if (attestation.type !== 'symmetricKey') return [];
+  const keys = attestation.symmetricKey;
+  return [keys?.primaryKey, keys?.secondaryKey].filter((key): key is string => typeof key === 'string');
+}
+
+/** The enrollment whose key signed the device's token: an individual enrollment first, then the groups. */
+function authenticate(
+  context: RequestContext,
+  idScopeSegment: string,
+  registrationId: string,
+  deps: DeviceApiDeps,
+): EnrollmentRef {
+  if (idScopeSegment.toLowerCase() !== deps.idScope.toLowerCase()) throw unauthorized();
+  const now = deps.nowSeconds();
+  const token = parseDeviceToken(headerValue(context, 'authorization'), deps.idScope, registrationId, now);
+  const signedWith = (keys: string[]) =>
+    keys.length > 0 && deviceTokenSignedWith(token, deps.idScope, registrationId, keys, now);
+
+  const individual = deps.store.getIndividual(registrationId);
+  if (individual) {
+    // An individual enrollment takes precedence over any group.
+    if (signedWith(symmetricKeysOf(individual.value.attestation))) return { kind: 'individual', individual };
+    throw unauthorized();
+  }
+  const record = deps.store.getRegistration(registrationId);
+  const groups = deps.store.allGroups();
+  const known = record?.enrollmentGroupKey;
+  const ordered: StoredGroup[] = known
+    ? [...groups.filter((g) => g.key === known), ...groups.filter((g) => g.key !== known)]
+    : groups;
+  for (const group of ordered) {
+    const derived = symmetricKeysOf(group.value.attestation).map((key) =>
+      deriveDeviceKey(key, registrationId),
+    );
+    if (signedWith(derived)) return { kind: 'group', group };
+  }
+  throw unauthorized();
+}
+
+/** DeviceRegistrationResult: the registration state, plus the group for symmetric-key group devices. */
+function registrationResult(record: RegistrationRecord, enrollment: EnrollmentRef): Record<string, unknown> {
+  const state = presentRegistrationState(record);
+  if (enrollment.kind === 'group') {
+    return { ...state, symmetricKey: { enrollmentGroupId: enrollment.group.value.enrollmentGroupId } };
+  }
+  return state;
+}
+
+function pathRegistrationId(segment: string): string {
+  const registrationId = decodePathSegment(segment, 'The registration id');
+  assertValidId(registrationId, 'registrationId');
+  return registrationId;
+}
+
+export function matchDeviceRoute(
+  method: string,
+  segments: readonly string[],
+  deps: DeviceApiDeps,
+): RouteMatch | undefined {
+  const [idScope, registrations, idSegment, action, operationId, ...rest] = segments;
+  if (!idScope || !literal(registrations, 'registrations') || !idSegment || rest.length > 0) return undefined;
+
+  if (action === undefined) {
+    return method === 'POST'
+      ? {
+          name: 'device.statusLookup',
+          api: 'device',
+          handle: (context) => statusLookup(context, idScope, idSegment, deps),
+        }
+      : methodNotAllowed('device.statusLookup', 'device', ['POST']);
+  }
+  if (literal(action, 'register') && operationId === undefined) {
+    return method === 'PUT'
+      ? {
+          name: 'device.register',
+          api: 'device',
+          handle: (context) => register(context, idScope, idSegment, deps),
+        }
+      : methodNotAllowed('device.register', 'device', ['PUT']);
+  }
+  if (literal(action, 'operations') && operationId) {
+    return method === 'GET'
+      ? {
+          name: 'device.operationStatus',
+          api: 'device',
+          handle: (context) => operationStatus(context, idScope, idSegment, operationId, deps),
+        }
+      : methodNotAllowed('device.operationStatus', 'device', ['GET']);
+  }
+  return undefined;
+}
+
+function assigningAnswer(operation: Operation, deps: DeviceApiDeps, location?: string): HttpAnswer {
+  const headers: Record<string, string> = { 'retry-after': String(deps.retryAfterSeconds()) };
+  if (location) headers.location = location;
+  return { status: 202, body: { operationId: operation.id, status: 'assigning' }, headers };
+}
+
+function register(
+  context: RequestContext,
+  idScope: string,
+  idSegment: string,
+  deps: DeviceApiDeps,
+): HttpAnswer {
+  requireApiVersion(context);
+  const registrationId = pathRegistrationId(idSegment);
+  const parsed = deviceRegistrationSchema.safeParse(jsonBody(context));
+  if (!parsed.success)
+    throw badRequest('The body must be a DeviceRegistration: {"registrationId": "...", "payload"?: {...}}');
+  if (parsed.data.registrationId.toLowerCase() !== registrationId.toLowerCase()) {
+    throw badRequest('registrationId in the body does not match the registration id in the URL');
+  }
+  const enrollment = authenticate(context, idScope, registrationId, deps);
+  const groupKey = enrollment.kind === 'group' ? enrollment.group.key : undefined;
+  const record =
+    deps.store.getRegistration(registrationId) ?? deps.store.newRegistration(registrationId, groupKey);
+  record.enrollmentGroupKey = groupKey;
+  const attestation: AttestationContext = { type: 'symmetricKey' };
+  const input: RegistrationInput = { registrationId, enrollment, payload: parsed.data.payload, attestation };
+
+  const operation = deps.operations.start(record.key, async (op) => {
+    try {
+      await deps.runRegistration(input, record);
+      op.result = {
+        operationId: op.id,
+        status: record.status,
+        registrationState: registrationResult(record, enrollment),
+      };
+    } catch {
+      op.result = {
+        operationId: op.id,
+        status: 'failed',
+        registrationState: {
+          registrationId,
+          status: 'failed',
+          errorCode: ErrorCodes.internalServerError,
+          errorMessage: 'The registration was interrupted',
+        },
+      };
+    }
+  });
+  const location = `/${idScope}/registrations/${encodeURIComponent(registrationId)}/operations/${operation.id}`;
+  return assigningAnswer(operation, deps, location);
+}
+
+function operationStatus(
+  context: RequestContext,
+  idScope: string,
+  idSegment: string,
+  operationIdSegment: string,
+  deps: DeviceApiDeps,
+): HttpAnswer {
+  requireApiVersion(context);
+  const registrationId = pathRegistrationId(idSegment);
+  authenticate(context, idScope, registrationId, deps);
+  const operationId = decodePathSegment(operationIdSegment, 'The operation id');
+  const operation = deps.operations.get(operationId);
+  if (!operation || operation.registrationKey !== registrationId.toLowerCase()) {
+    throw new EmulatorHttpError(
+      404,
+      ErrorCodes.registrationNotFound,
+      `Operation '${operationId.slice(0, 100)}' not found`,
+    );
+  }
+  if (operation.result === undefined) return assigningAnswer(operation, deps);
+  return { status: 200, body: operation.result };
+}
+
+function statusLookup(
+  context: RequestContext,
+  idScope: string,
+  idSegment: string,
+  deps: DeviceApiDeps,
+): HttpAnswer {
+  requireApiVersion(context);
+  const registrationId = pathRegistrationId(idSegment);
+  const enrollment = authenticate(context, idScope, registrationId, deps);
+  const record = deps.store.requireRegistration(registrationId);
+  return { status: 200, body: registrationResult(record, enrollment) };
+}

@@ -1,0 +1,428 @@
+// startDpsEmulator: one emulated DPS instance on 127.0.0.1 (HTTPS, device and service APIs on one port),
+// with its certificate, keys, linked hubs, store, optional data file, fault plan and counters.
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import os from 'node:os';
+import path from 'node:path';
+import { setTimeout as delay } from 'node:timers/promises';
+import type { AddressInfo } from 'node:net';
+import { Agent } from 'undici';
+import { z } from 'zod';
+import { deriveDeviceKey } from '../../src/dps/sas';
+import type { LinkedHub } from './allocation';
+import type { SharedAccessPolicy } from './auth';
+import { CERT_FILE_NAME, generateCertificatePems, loadOrCreateCertificate } from './certificate';
+import type { WebhookSettings } from './custom-webhook';
+import { DPS_WEBHOOK_RETRY } from './custom-webhook';
+import { matchDeviceRoute } from './device-api';
+import { prepareEnrollmentGroup, prepareIndividualEnrollment, presentEnrollment } from './enrollments';
+import type { FaultPlan } from './faults';
+import { FaultInjector } from './faults';
+import { OperationTracker } from './operations';
+import type { EmulatorStateFile } from './persistence';
+import { DebouncedSaver, readStateFile, STATE_FILE_FORMAT, writeStateFile } from './persistence';
+import type { WebhookCallRecord } from './provisioning';
+import { runRegistration } from './provisioning';
+import type { SeedOptions, SeedResult } from './seeding';
+import { seedStore } from './seeding';
+import { createEmulatorServer } from './server';
+import { matchServiceRoute } from './service-api';
+import type { EmulatorStats } from './stats';
+import { StatsRecorder } from './stats';
+import type { RegistrationRecord } from './store';
+import { EmulatorStore, presentRegistrationState } from './store';
+
+export const OWNER_POLICY = 'provisioningserviceowner';
+export const READ_ONLY_POLICY = 'enrollmentread';
+export const DEFAULT_ID_SCOPE = '0ne000E4E01';
+export const DEFAULT_LINKED_HUBS: readonly LinkedHub[] = [
+  { hostName: 'emulated-hub-1.azure-devices.net' },
+  { hostName: 'emulated-hub-2.azure-devices.net' },
+];
+
+const base64Key = z
+  .string()
+  .regex(/^[A-Za-z0-9+/]+={0,2}$/, 'must be base64')
+  .refine((key) => Buffer.from(key, 'base64').length >= 16, 'must decode to at least 16 bytes');
+
+export const linkedHubSchema = z.object({
+  hostName: z
+    .string()
+    .regex(
+      /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/,
+      'must be a host name such as my-hub.azure-devices.net',
+    ),
+  allocationWeight: z.number().int().min(1).max(1000).optional(),
+  applyAllocationPolicy: z.boolean().optional(),
+});
+
+export const dpsEmulatorOptionsSchema = z.object({
+  /** 0 (default) = an ephemeral port. Always bound to 127.0.0.1. */
+  port: z.number().int().min(0).max(65535).default(0),
+  /** Default: from the data file, else DEFAULT_ID_SCOPE. */
+  idScope: z
+    .string()
+    .regex(/^[A-Za-z0-9]{1,64}$/)
+    .optional(),
+  /** Hubs linked to this instance. Default: from the data file, else DEFAULT_LINKED_HUBS. */
+  linkedHubs: z.array(linkedHubSchema).min(1).max(50).optional(),
+  /** Keys of the owner and read-only policies. Default: from the data file, else generated. */
+  ownerKey: base64Key.optional(),
+  readOnlyKey: base64Key.optional(),
+  /** `retry-after` (seconds) of 202 answers to devices. Tests use 0. */
+  retryAfterSeconds: z.number().int().min(0).max(60).default(1),
+  webhookTimeoutMs: z.number().int().min(1).max(300_000).default(10_000),
+  /** Retries of webhook answers >= 429. Default: DPS's 10 retries, 1 s initial, +9 s. */
+  webhookRetry: z
+    .object({
+      retries: z.number().int().min(0).max(100),
+      initialDelayMs: z.number().int().min(0),
+      incrementMs: z.number().int().min(0),
+    })
+    .default(DPS_WEBHOOK_RETRY),
+  allowNonLoopbackWebhooks: z.boolean().default(false),
+  /** Extra CA for https webhooks (e.g. a local Functions host with its own certificate). */
+  webhookCaPem: z.string().optional(),
+  defaultPageSize: z.number().int().min(1).max(100_000).default(100),
+  maxPageSize: z.number().int().min(1).max(100_000).default(1000),
+  /** Saves the state here (a moment after changes and on stop) and reloads it on start. */
+  dataFile: z.string().min(1).optional(),
+  saveDebounceMs: z.number().int().min(0).default(1000),
+  /** Keeps (and reuses) the certificate in this directory. Default: a temporary directory removed on stop. */
+  certificateDir: z.string().min(1).optional(),
+  /** A certificate to use instead of generating one (it is still written as a PEM file). */
+  certificate: z.object({ certPem: z.string().min(1), keyPem: z.string().min(1) }).optional(),
+  /** Finished operations kept for polling; the oldest are dropped first. */
+  maxOperations: z.number().int().min(1).default(10_000),
+  maxBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(1024 * 1024),
+});
+
+export type DpsEmulatorOptions = z.input<typeof dpsEmulatorOptionsSchema> & {
+  faultPlan?: FaultPlan;
+  /** Request and error log lines (never headers, bodies or keys). */
+  log?: (line: string) => void;
+};
+
+export interface RegistrationView {
+  registrationId: string;
+  status: string;
+  substatus: string | undefined;
+  /** The last hub the device was assigned to (kept after a failed re-registration). */
+  assignedHub: string | undefined;
+  deviceId: string | undefined;
+  enrollmentGroupId: string | undefined;
+  errorCode: number | undefined;
+  errorMessage: string | undefined;
+  payload: Record<string, unknown> | undefined;
+  /** The initial twin DPS would have written to the hub at the last assignment that applied one. */
+  initialTwin: unknown;
+  etag: string;
+}
+
+export interface DpsEmulator {
+  readonly port: number;
+  /** Always 127.0.0.1. */
+  readonly host: string;
+  readonly idScope: string;
+  /** `https://127.0.0.1:PORT`: device API base URL (global device endpoint). */
+  readonly deviceEndpoint: string;
+  /** `https://127.0.0.1:PORT`: service API base URL. */
+  readonly serviceEndpoint: string;
+  /** `127.0.0.1:PORT`: the host name a service connection string names. */
+  readonly serviceHostName: string;
+  /** `HostName=127.0.0.1:PORT;SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=...` */
+  readonly serviceConnectionString: string;
+  /** Same, read-only policy `enrollmentread` (EnrollmentRead + RegistrationStatusRead). */
+  readonly readOnlyConnectionString: string;
+  /** `HostName=localhost;...`: the form the official SDK can use (port given through a PortAgent). */
+  readonly sdkServiceConnectionString: string;
+  readonly sdkReadOnlyConnectionString: string;
+  readonly caCertificatePem: string;
+  readonly caCertificatePath: string;
+  readonly linkedHubs: readonly LinkedHub[];
+  readonly store: EmulatorStore;
+  /** Counters since start or the last resetStats(). */
+  readonly stats: EmulatorStats;
+  /** The last 100 custom allocation webhook calls (request body, attempt statuses, outcome). */
+  readonly recentWebhookCalls: readonly WebhookCallRecord[];
+  setLinkedHubs(hubs: LinkedHub[]): void;
+  setFaultPlan(plan: FaultPlan | undefined): void;
+  resetStats(): void;
+  seed(options: SeedOptions): SeedResult;
+  /** Creates or replaces a group as PUT would (validated, keys generated when absent); returns it with keys. */
+  createEnrollmentGroup(group: Record<string, unknown>): Record<string, unknown>;
+  createIndividualEnrollment(enrollment: Record<string, unknown>): Record<string, unknown>;
+  /** The symmetric key a device uses: the individual enrollment's, or the one derived from a group key. */
+  deviceKey(registrationId: string, enrollmentGroupId?: string): string;
+  /** Internal view of a registration (undefined when the device never registered). */
+  getRegistration(registrationId: string): RegistrationView | undefined;
+  /** The DeviceRegistrationState wire shape, as the service API returns it. */
+  getRegistrationState(registrationId: string): Record<string, unknown> | undefined;
+  /** Waits for registrations in progress (webhook calls and retries) to finish. */
+  settled(): Promise<void>;
+  /** Writes the data file now (no-op without dataFile). */
+  save(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+const RECENT_WEBHOOK_CALLS = 100;
+
+function newPolicyKey(): string {
+  return randomBytes(32).toString('base64');
+}
+
+function connectionString(host: string, policy: string, key: string): string {
+  return `HostName=${host};SharedAccessKeyName=${policy};SharedAccessKey=${key}`;
+}
+
+export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<DpsEmulator> {
+  const { faultPlan, log, ...rest } = input;
+  const parsed = dpsEmulatorOptionsSchema.safeParse(rest);
+  if (!parsed.success) throw new Error(`Invalid DPS emulator options: ${z.prettifyError(parsed.error)}`);
+  const options = parsed.data;
+
+  const saved = options.dataFile ? await readStateFile(options.dataFile) : undefined;
+  const savedKey = (name: string) => saved?.policies.find((policy) => policy.keyName === name)?.primaryKey;
+  const idScope = options.idScope ?? saved?.idScope ?? DEFAULT_ID_SCOPE;
+  let linkedHubs: readonly LinkedHub[] = options.linkedHubs ?? saved?.linkedHubs ?? DEFAULT_LINKED_HUBS;
+  const policies: SharedAccessPolicy[] = [
+    {
+      keyName: OWNER_POLICY,
+      primaryKey: options.ownerKey ?? savedKey(OWNER_POLICY) ?? newPolicyKey(),
+      rights: [
+        'ServiceConfig',
+        'EnrollmentRead',
+        'EnrollmentWrite',
+        'RegistrationStatusRead',
+        'RegistrationStatusWrite',
+      ],
+    },
+    {
+      keyName: READ_ONLY_POLICY,
+      primaryKey: options.readOnlyKey ?? savedKey(READ_ONLY_POLICY) ?? newPolicyKey(),
+      rights: ['EnrollmentRead', 'RegistrationStatusRead'],
+    },
+  ];
+
+  // Certificate: kept in certificateDir, or written to a temporary directory removed on stop.
+  const temporaryDir = options.certificateDir
+    ? undefined
+    : await mkdtemp(path.join(os.tmpdir(), 'dps-emulator-'));
+  let certificate: { certPem: string; keyPem: string; certPath: string };
+  if (options.certificate) {
+    const certPath = path.join(options.certificateDir ?? temporaryDir!, CERT_FILE_NAME);
+    await writeFile(certPath, options.certificate.certPem);
+    certificate = { ...options.certificate, certPath };
+  } else if (options.certificateDir) {
+    certificate = await loadOrCreateCertificate(options.certificateDir);
+  } else {
+    const pems = await generateCertificatePems();
+    const certPath = path.join(temporaryDir!, CERT_FILE_NAME);
+    await writeFile(certPath, pems.certPem);
+    certificate = { ...pems, certPath };
+  }
+
+  const store = new EmulatorStore();
+  if (saved) store.restore(saved.store);
+  const stats = new StatsRecorder();
+  const abort = new AbortController();
+  const sleep = (ms: number) => delay(ms, undefined, { signal: abort.signal });
+  const dispatcher = new Agent({
+    keepAliveTimeout: 5_000,
+    ...(options.webhookCaPem ? { connect: { ca: options.webhookCaPem } } : {}),
+  });
+  const operations = new OperationTracker(options.maxOperations);
+  let faults = faultPlan ? new FaultInjector(faultPlan) : undefined;
+  const recentWebhookCalls: WebhookCallRecord[] = [];
+  const webhookSettings: WebhookSettings = {
+    timeoutMs: options.webhookTimeoutMs,
+    retry: options.webhookRetry,
+    allowNonLoopback: options.allowNonLoopbackWebhooks,
+  };
+  let port = 0;
+  const acceptedHosts = () => ['localhost', '127.0.0.1', `localhost:${port}`, `127.0.0.1:${port}`];
+
+  const provisioning = {
+    store,
+    linkedHubs: () => linkedHubs,
+    webhookSettings: () => webhookSettings,
+    webhookDeps: { dispatcher, sleep },
+    stats,
+    onWebhookCall: (call: WebhookCallRecord) => {
+      recentWebhookCalls.push(call);
+      if (recentWebhookCalls.length > RECENT_WEBHOOK_CALLS) recentWebhookCalls.shift();
+    },
+  };
+  const serviceDeps = {
+    store,
+    linkedHubs: () => linkedHubs,
+    authContext: () => ({
+      policies,
+      acceptedHosts: acceptedHosts(),
+      nowSeconds: Math.floor(Date.now() / 1000),
+    }),
+    paging: { defaultPageSize: options.defaultPageSize, maxPageSize: options.maxPageSize },
+  };
+  const deviceDeps = {
+    store,
+    idScope,
+    retryAfterSeconds: () => options.retryAfterSeconds,
+    operations,
+    nowSeconds: () => Math.floor(Date.now() / 1000),
+    runRegistration: (registration: Parameters<typeof runRegistration>[1], record: RegistrationRecord) =>
+      runRegistration(provisioning, registration, record),
+  };
+
+  const server = createEmulatorServer(certificate, {
+    match: (method, segments) =>
+      matchServiceRoute(method, segments, serviceDeps) ?? matchDeviceRoute(method, segments, deviceDeps),
+    stats,
+    faults: () => faults,
+    sleep,
+    log,
+    maxBodyBytes: options.maxBodyBytes,
+  });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    await dispatcher.destroy();
+    if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });
+    const message = `DPS emulator could not listen on 127.0.0.1:${options.port}: ${(error as Error).message}`;
+    throw new Error(message, { cause: error });
+  }
+  port = (server.address() as AddressInfo).port;
+
+  const stateFile = (): EmulatorStateFile => ({
+    format: STATE_FILE_FORMAT,
+    idScope,
+    policies,
+    linkedHubs: [...linkedHubs],
+    store: store.snapshot(),
+  });
+  const dataFile = options.dataFile;
+  const saver = dataFile
+    ? new DebouncedSaver(
+        () => writeStateFile(dataFile, stateFile()),
+        options.saveDebounceMs,
+        (error) => log?.(`could not save ${dataFile}: ${error.message}`),
+      )
+    : undefined;
+  if (saver) {
+    store.onChange(() => saver.schedule());
+    // The first start writes the file, so that keys and id scope are stable from then on.
+    if (!saved) saver.schedule();
+  }
+
+  const serviceHostName = `127.0.0.1:${port}`;
+  const endpoint = `https://127.0.0.1:${port}`;
+  const [owner, readOnly] = policies as [SharedAccessPolicy, SharedAccessPolicy];
+  let stopped: Promise<void> | undefined;
+
+  const emulator: DpsEmulator = {
+    port,
+    host: '127.0.0.1',
+    idScope,
+    deviceEndpoint: endpoint,
+    serviceEndpoint: endpoint,
+    serviceHostName,
+    serviceConnectionString: connectionString(serviceHostName, OWNER_POLICY, owner.primaryKey),
+    readOnlyConnectionString: connectionString(serviceHostName, READ_ONLY_POLICY, readOnly.primaryKey),
+    sdkServiceConnectionString: connectionString('localhost', OWNER_POLICY, owner.primaryKey),
+    sdkReadOnlyConnectionString: connectionString('localhost', READ_ONLY_POLICY, readOnly.primaryKey),
+    caCertificatePem: certificate.certPem,
+    caCertificatePath: certificate.certPath,
+    get linkedHubs() {
+      return linkedHubs;
+    },
+    store,
+    get stats() {
+      return stats.snapshot();
+    },
+    recentWebhookCalls,
+    setLinkedHubs(hubs) {
+      linkedHubs = z.array(linkedHubSchema).min(1).max(50).parse(hubs);
+      saver?.schedule();
+    },
+    setFaultPlan(plan) {
+      faults = plan ? new FaultInjector(plan) : undefined;
+    },
+    resetStats() {
+      stats.reset();
+    },
+    seed(seedOptions) {
+      return seedStore(store, linkedHubs, seedOptions);
+    },
+    createEnrollmentGroup(group) {
+      const { stored } = store.putGroup(prepareEnrollmentGroup(group, undefined, linkedHubs));
+      return presentEnrollment(stored, { includeKeys: true });
+    },
+    createIndividualEnrollment(enrollment) {
+      const { stored } = store.putIndividual(prepareIndividualEnrollment(enrollment, undefined, linkedHubs));
+      return presentEnrollment(stored, { includeKeys: true });
+    },
+    deviceKey(registrationId, enrollmentGroupId) {
+      if (enrollmentGroupId === undefined) {
+        const key = store.requireIndividual(registrationId).value.attestation.symmetricKey?.primaryKey;
+        if (!key) throw new Error(`Enrollment '${registrationId}' has no symmetric key`);
+        return key;
+      }
+      const groupKey = store.requireGroup(enrollmentGroupId).value.attestation.symmetricKey?.primaryKey;
+      if (!groupKey) throw new Error(`Enrollment group '${enrollmentGroupId}' has no symmetric key`);
+      return deriveDeviceKey(groupKey, registrationId);
+    },
+    getRegistration(registrationId) {
+      const record = store.getRegistration(registrationId);
+      if (!record) return undefined;
+      return {
+        registrationId: record.registrationId,
+        status: record.status,
+        substatus: record.substatus,
+        assignedHub: record.assignedHub,
+        deviceId: record.deviceId,
+        enrollmentGroupId:
+          record.enrollmentGroupKey === undefined
+            ? undefined
+            : store.getGroup(record.enrollmentGroupKey)?.value.enrollmentGroupId,
+        errorCode: record.errorCode,
+        errorMessage: record.errorMessage,
+        payload: record.payload,
+        initialTwin: record.initialTwin,
+        etag: record.etag,
+      };
+    },
+    getRegistrationState(registrationId) {
+      const record = store.getRegistration(registrationId);
+      return record && presentRegistrationState(record);
+    },
+    settled: () => operations.settled(),
+    save: async () => {
+      if (!saver) return;
+      saver.schedule();
+      await saver.flush();
+    },
+    stop() {
+      stopped ??= (async () => {
+        const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeAllConnections();
+        abort.abort();
+        await dispatcher.destroy();
+        await operations.settled();
+        await saver?.flush();
+        await closed;
+        if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });
+      })();
+      return stopped;
+    },
+  };
+  return emulator;
+}

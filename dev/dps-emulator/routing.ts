@@ -1,0 +1,80 @@
+// What the HTTP layer hands to the API modules, and small request helpers shared by both APIs.
+import type { IncomingHttpHeaders } from 'node:http';
+import { badRequest, EmulatorHttpError, ErrorCodes } from './errors';
+
+export interface RequestContext {
+  method: string;
+  /** The URL path, still percent-encoded. */
+  path: string;
+  /** Path segments, still percent-encoded. */
+  segments: string[];
+  query: URLSearchParams;
+  headers: IncomingHttpHeaders;
+  body: Buffer;
+}
+
+export interface HttpAnswer {
+  status: number;
+  /** Serialised as JSON when present. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+export interface RouteMatch {
+  /** Stable name used in stats and fault plans, e.g. `service.registrations.query`. */
+  name: string;
+  api: 'service' | 'device';
+  handle: (context: RequestContext) => Promise<HttpAnswer> | HttpAnswer;
+}
+
+/** api-versions the emulator answers: the Node device SDK still sends 2019-03-31 (dps-contract.md §4). */
+export const SUPPORTED_API_VERSIONS = ['2018-09-01-preview', '2019-03-31', '2021-06-01', '2021-10-01'];
+
+export function requireApiVersion(context: RequestContext): void {
+  const version = context.query.get('api-version');
+  if (!version) throw badRequest('The api-version query parameter is required');
+  if (!SUPPORTED_API_VERSIONS.includes(version)) {
+    throw badRequest(`api-version '${version.slice(0, 40)}' is not supported`);
+  }
+}
+
+export function headerValue(context: RequestContext, name: string): string | undefined {
+  const value = context.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The JSON body; undefined when empty and `optional`. Malformed JSON is a 400, never a 500. */
+export function jsonBody(context: RequestContext, optional = false): unknown {
+  const text = context.body.toString('utf8').trim();
+  if (text === '') {
+    if (optional) return undefined;
+    throw badRequest('A JSON request body is required');
+  }
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest('The request body is not valid JSON');
+  }
+}
+
+/** A route whose path exists but not with this method. */
+export function methodNotAllowed(name: string, api: 'service' | 'device', allowed: string[]): RouteMatch {
+  return {
+    name,
+    api,
+    handle: () => {
+      throw new EmulatorHttpError(
+        405,
+        ErrorCodes.methodNotAllowed,
+        `Method not allowed; use ${allowed.join(', ')}`,
+        {
+          allow: allowed.join(', '),
+        },
+      );
+    },
+  };
+}
+
+export function literal(segment: string | undefined, expected: string): boolean {
+  return segment !== undefined && segment.toLowerCase() === expected.toLowerCase();
+}

@@ -1,0 +1,94 @@
+// The official Azure IoT SDK clients, unchanged, pointed at the emulator. The SDKs cannot dial `host:port`
+// (setup-notes.md §4-5), so they get `localhost` and an https.Agent that rewrites the port (PortAgent) and
+// trusts the emulator's certificate.
+import https from 'node:https';
+import type { Duplex } from 'node:stream';
+import { ConnectionString, SharedAccessSignature, anHourFromNow } from 'azure-iot-common';
+import { Http as HttpBase, RestApiClient } from 'azure-iot-http-base';
+import type { RegistrationResult } from 'azure-iot-provisioning-device';
+import { ProvisioningDeviceClient } from 'azure-iot-provisioning-device';
+import { Http as DeviceHttp } from 'azure-iot-provisioning-device-http';
+import { ProvisioningServiceClient } from 'azure-iot-provisioning-service';
+import { SymmetricKeySecurityClient } from 'azure-iot-security-symmetric-key';
+
+/** Sends every connection to `targetPort` on whatever host the SDK names (it names `localhost`). */
+export class PortAgent extends https.Agent {
+  constructor(
+    private readonly targetPort: number,
+    options: https.AgentOptions,
+  ) {
+    super(options);
+  }
+
+  override createConnection(
+    options: https.RequestOptions,
+    callback?: (error: Error | null, stream: Duplex) => void,
+  ): Duplex | null | undefined {
+    return super.createConnection({ ...options, port: this.targetPort }, callback);
+  }
+}
+
+export interface EmulatorAddress {
+  port: number;
+  caCertificatePem: string;
+}
+
+/** An azure-iot-http-base Http whose requests reach the emulator. */
+export function emulatorHttpBase(emulator: EmulatorAddress): HttpBase {
+  const base = new HttpBase();
+  base.setOptions({ http: { agent: new PortAgent(emulator.port, { ca: emulator.caCertificatePem }) } });
+  return base;
+}
+
+/** The official device client (HTTP transport, symmetric key) for one registration id. */
+export function createSdkDeviceClient(
+  emulator: EmulatorAddress & { idScope: string },
+  registrationId: string,
+  deviceKey: string,
+): ReturnType<typeof ProvisioningDeviceClient.create> {
+  return ProvisioningDeviceClient.create(
+    'localhost',
+    emulator.idScope,
+    new DeviceHttp(emulatorHttpBase(emulator)),
+    new SymmetricKeySecurityClient(registrationId, deviceKey),
+  );
+}
+
+/** The official service client for a `HostName=localhost;...` connection string (the SDK form). */
+export function createSdkServiceClient(
+  emulator: EmulatorAddress,
+  sdkConnectionString: string,
+): ProvisioningServiceClient {
+  const parsed = ConnectionString.parse(sdkConnectionString, [
+    'HostName',
+    'SharedAccessKeyName',
+    'SharedAccessKey',
+  ]);
+  const config = {
+    host: parsed.HostName!,
+    sharedAccessSignature: SharedAccessSignature.create(
+      parsed.HostName!,
+      parsed.SharedAccessKeyName!,
+      parsed.SharedAccessKey!,
+      anHourFromNow(),
+    ),
+  };
+  return new ProvisioningServiceClient(
+    config,
+    new RestApiClient(config, 'azure-iot-provisioning-service/emulator-test', emulatorHttpBase(emulator)),
+  );
+}
+
+/** Registers a device through the official device SDK; resolves with the registration state it returns. */
+export function registerWithSdk(
+  emulator: EmulatorAddress & { idScope: string },
+  registrationId: string,
+  deviceKey: string,
+  payload?: Record<string, unknown>,
+): Promise<RegistrationResult> {
+  const client = createSdkDeviceClient(emulator, registrationId, deviceKey);
+  if (payload) client.setProvisioningPayload(payload);
+  return new Promise((resolve, reject) => {
+    client.register((error, result) => (error ? reject(error) : resolve(result!)));
+  });
+}

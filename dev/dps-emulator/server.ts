@@ -1,0 +1,170 @@
+// The HTTPS server: one port for both APIs (their paths do not collide: service paths start with
+// /enrollmentGroups, /enrollments or /registrations, device paths with /{idScope}/registrations). Reads
+// bodies with a size limit, applies the fault plan, turns errors into DPS error bodies, and never answers
+// malformed input with a 500 or a stack trace.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import https from 'node:https';
+import { EmulatorHttpError, ErrorCodes } from './errors';
+import type { FaultDecision, FaultInjector } from './faults';
+import type { HttpAnswer, RequestContext, RouteMatch } from './routing';
+import type { StatsRecorder } from './stats';
+
+export interface ServerDeps {
+  match: (method: string, segments: string[]) => RouteMatch | undefined;
+  stats: StatsRecorder;
+  faults: () => FaultInjector | undefined;
+  sleep: (ms: number) => Promise<void>;
+  /** Request log (method, path without query, status); never headers or bodies. */
+  log?: (line: string) => void;
+  maxBodyBytes: number;
+}
+
+class BodyTooLargeError extends Error {}
+
+function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        request.removeAllListeners('data');
+        request.resume();
+        reject(new BodyTooLargeError());
+        return;
+      }
+      chunks.push(chunk);
+    });
+    request.on('end', () => resolve(Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+}
+
+function errorAnswer(error: EmulatorHttpError): HttpAnswer {
+  return {
+    status: error.status,
+    body: error.toBody(),
+    headers: { ...error.headers, 'x-ms-error-code': String(error.errorCode) },
+  };
+}
+
+function faultAnswer(decision: FaultDecision): HttpAnswer | undefined {
+  switch (decision.fault) {
+    case 'throttle':
+      return errorAnswer(
+        new EmulatorHttpError(429, ErrorCodes.throttled, 'Too many requests (fault plan)', {
+          'retry-after': String(decision.retryAfterSeconds),
+        }),
+      );
+    case 'serverError':
+      return errorAnswer(
+        new EmulatorHttpError(500, ErrorCodes.internalServerError, 'Internal error (fault plan)'),
+      );
+    case 'unavailable':
+      return errorAnswer(
+        new EmulatorHttpError(503, ErrorCodes.serviceUnavailable, 'Service unavailable (fault plan)'),
+      );
+    default:
+      return undefined;
+  }
+}
+
+function send(response: ServerResponse, answer: HttpAnswer, truncate: boolean): void {
+  const headers: Record<string, string> = { ...answer.headers };
+  let payload: Buffer | undefined;
+  if (answer.body !== undefined) {
+    payload = Buffer.from(JSON.stringify(answer.body), 'utf8');
+    headers['content-type'] = 'application/json; charset=utf-8';
+  }
+  headers['content-length'] = String(payload?.length ?? 0);
+  if (truncate) {
+    // Promise the whole body, send half of it, then drop the connection.
+    response.writeHead(answer.status, headers);
+    const half = payload ? payload.subarray(0, Math.floor(payload.length / 2)) : Buffer.alloc(0);
+    response.write(half, () => response.socket?.destroy());
+    return;
+  }
+  response.writeHead(answer.status, headers);
+  response.end(payload);
+}
+
+export function createEmulatorServer(
+  tls: { certPem: string; keyPem: string },
+  deps: ServerDeps,
+): https.Server {
+  const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
+    const method = (request.method ?? 'GET').toUpperCase();
+    const url = new URL(request.url ?? '/', 'https://emulator.invalid');
+    const segments = url.pathname.split('/').slice(1);
+    const route = deps.match(method, segments);
+    const routeName = route?.name ?? 'unknown';
+    deps.stats.call(routeName);
+
+    const decision = route ? deps.faults()?.decide(route.api, route.name) : undefined;
+    if (decision?.fault) deps.stats.fault(decision.fault);
+    if (decision?.fault === 'reset') {
+      request.socket.destroy();
+      return;
+    }
+    if (decision && decision.delayMs > 0) await deps.sleep(decision.delayMs);
+
+    let answer: HttpAnswer;
+    try {
+      const body = await readBody(request, deps.maxBodyBytes);
+      const injected = decision ? faultAnswer(decision) : undefined;
+      if (injected) answer = injected;
+      else if (!route) {
+        throw new EmulatorHttpError(
+          404,
+          ErrorCodes.routeNotFound,
+          `No such resource: ${method} ${url.pathname.slice(0, 200)}`,
+        );
+      } else {
+        const context: RequestContext = {
+          method,
+          path: url.pathname,
+          segments,
+          query: url.searchParams,
+          headers: request.headers,
+          body,
+        };
+        answer = await route.handle(context);
+      }
+    } catch (error) {
+      if (error instanceof EmulatorHttpError) answer = errorAnswer(error);
+      else if (error instanceof BodyTooLargeError) {
+        answer = errorAnswer(
+          new EmulatorHttpError(
+            413,
+            ErrorCodes.payloadTooLarge,
+            `The request body exceeds ${deps.maxBodyBytes} bytes`,
+          ),
+        );
+      } else {
+        deps.log?.(`internal error on ${method} ${url.pathname}: ${(error as Error).message}`);
+        answer = errorAnswer(
+          new EmulatorHttpError(500, ErrorCodes.internalServerError, 'Internal error in the emulator'),
+        );
+      }
+    }
+    deps.stats.status(answer.status);
+    deps.log?.(`${method} ${url.pathname} -> ${answer.status}`);
+    if (response.destroyed) return;
+    send(response, answer, decision?.fault === 'truncate');
+  };
+
+  const server = https.createServer({ key: tls.keyPem, cert: tls.certPem }, (request, response) => {
+    handle(request, response).catch((error: Error) => {
+      deps.log?.(`unexpected failure: ${error.message}`);
+      if (!response.headersSent) {
+        response.writeHead(500, { 'content-type': 'application/json; charset=utf-8' });
+        response.end(
+          JSON.stringify({ errorCode: ErrorCodes.internalServerError, message: 'Internal error' }),
+        );
+      } else response.destroy();
+    });
+  });
+  // A client that opens TLS and goes away must not leave errors unhandled.
+  server.on('tlsClientError', () => undefined);
+  return server;
+}
