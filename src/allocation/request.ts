@@ -1,6 +1,7 @@
 // The custom allocation webhook contract (dps-contract.md §1.2-1.3): what DPS posts, and what we answer.
+// We validate the fields the policy reads, with their types; the rest of the enrollment DPS echoes is tolerated
+// as it comes, so a new DPS field or enum value never fails a device's registration.
 import { z } from 'zod';
-import { enrollmentGroupSchema, individualEnrollmentSchema } from '../dps/schemas';
 
 const jsonObjectSchema = z.record(z.string(), z.unknown());
 
@@ -30,10 +31,26 @@ export const deviceRuntimeContextSchema = z.looseObject({
     }),
 });
 
+/** The enrollment fields the policy reads (attestation types seen: symmetricKey, x509, tpm, none). */
+const enrollmentShape = {
+  attestation: z.looseObject({ type: z.string().min(1) }),
+  capabilities: z.looseObject({ iotEdge: z.boolean().nullish() }).nullish(),
+};
+
+export const webhookEnrollmentGroupSchema = z.looseObject({
+  enrollmentGroupId: z.string().min(1),
+  ...enrollmentShape,
+});
+
+export const webhookIndividualEnrollmentSchema = z.looseObject({
+  registrationId: z.string().min(1),
+  ...enrollmentShape,
+});
+
 export const allocationRequestSchema = z
   .looseObject({
-    enrollmentGroup: enrollmentGroupSchema.nullish(),
-    individualEnrollment: individualEnrollmentSchema.nullish(),
+    enrollmentGroup: webhookEnrollmentGroupSchema.nullish(),
+    individualEnrollment: webhookIndividualEnrollmentSchema.nullish(),
     deviceRuntimeContext: deviceRuntimeContextSchema,
     linkedHubs: z.array(z.string().min(1, 'hub host names must not be empty')),
   })

@@ -589,7 +589,7 @@ function mutationsOf(body: Record<string, unknown>): Mutation[] {
     set('not an object', ['deviceRuntimeContext'], 'payload', NOT_AN_OBJECT),
     set('not an object', ['deviceRuntimeContext'], 'symmetricKey', NOT_AN_OBJECT),
     set('not an object', [kind], 'attestation', [...NOT_AN_OBJECT, null]),
-    set('not an attestation type', [kind, 'attestation'], 'type', ['password', 42, null, {}]),
+    set('not an attestation type', [kind, 'attestation'], 'type', ['', 42, null, {}]),
     set('not an object', [kind], 'capabilities', [42, 'edge', ['x']]),
     set('iotEdge not a boolean', [kind], 'capabilities', [
       { iotEdge: 1 },

@@ -146,3 +146,21 @@ describe('decision log', () => {
     }
   });
 });
+
+describe('tolerance of what DPS may add', () => {
+  it('accepts new values in enrollment fields the policy does not read', () => {
+    const body = copyOf(officialSample);
+    Object.assign(body.enrollmentGroup, {
+      provisioningStatus: 'suspended',
+      allocationPolicy: 'customV2',
+      reprovisionPolicy: { updateHubAssignment: 'sometimes' },
+      customAllocationDefinition: { webhookUrl: 'https://x/api/allocate?****' },
+    });
+    Object.assign(body.enrollmentGroup.attestation, { type: 'futureAttestation' });
+    const result = answer(body);
+    expect(result.status).toBe(200);
+    expect(result.jsonBody).toMatchObject({
+      iotHubHostName: 'custom-allocation-toasters-hub.azure-devices.net',
+    });
+  });
+});
