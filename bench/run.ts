@@ -2,10 +2,12 @@
 // figures next to their goals. Goals are reported, never asserted: the exit code is non-zero only when a
 // module could not run. To add a benchmark, write a module exporting a BenchModule and list it below.
 import { allocationBench } from './allocation';
+import { clientReadBench } from './dps-client-read';
+import { registrationsBench } from './dps-emulator-registrations';
 import { formatFigures, type BenchModule, type BenchOptions } from './figures';
 import { machineInfo } from './machine';
 
-const MODULES: readonly BenchModule[] = [allocationBench];
+const MODULES: readonly BenchModule[] = [allocationBench, registrationsBench, clientReadBench];
 
 interface Arguments {
   names: string[];
@@ -31,10 +33,11 @@ function selectModules(names: readonly string[]): BenchModule[] {
 }
 
 function usage(): string {
+  const width = Math.max(...MODULES.map((m) => m.name.length));
   return [
     'usage: npm run bench [-- <benchmark>...] [--quick] [--list]',
     'benchmarks:',
-    ...MODULES.map((m) => `  ${m.name.padEnd(12)} ${m.description}`),
+    ...MODULES.map((m) => `  ${m.name.padEnd(width)}  ${m.description}`),
   ].join('\n');
 }
 

@@ -1,0 +1,97 @@
+// Child process of the DPS benchmarks: the DPS emulator, started from the emulator CLI's own flags (parsed by
+// dev/dps-emulator/cli.ts, e.g. `--retry-after 0 --seed-groups 1 --seed-per-group assigned=900,failed=100`), so
+// that the client being measured does not share an event loop with it. Unlike the CLI it talks over IPC (see
+// bench/support/child-process.ts): the ready message carries the connection details, the CA certificate and the
+// seeding result; 'usage' also returns the emulator's counters since the previous 'usage'. The certificate goes
+// to a temporary directory removed on stop unless --cert-dir is given. Nothing of the environment is read.
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { parseCliArguments } from '../../dev/dps-emulator/cli';
+import {
+  startDpsEmulator,
+  type DpsEmulator,
+  type EmulatorStats,
+  type SeedResult,
+} from '../../dev/dps-emulator';
+import type { ChildUsage } from './child-process';
+
+export interface EmulatorReady {
+  type: 'ready';
+  /** `https://127.0.0.1:PORT` */
+  deviceEndpoint: string;
+  port: number;
+  idScope: string;
+  /** Owner policy, `HostName=127.0.0.1:PORT;...` (this project's client). */
+  serviceConnectionString: string;
+  /** Owner policy, `HostName=localhost;...` (the official SDK, through a PortAgent). */
+  sdkServiceConnectionString: string;
+  caCertificatePem: string;
+  linkedHubs: string[];
+  seed: SeedResult | undefined;
+}
+
+export interface EmulatorUsage extends ChildUsage {
+  /** The emulator's counters since the previous 'usage' (they are reset on every 'usage'). */
+  stats: EmulatorStats;
+}
+
+async function start(argv: string[]): Promise<{ emulator: DpsEmulator; seed: SeedResult | undefined }> {
+  const config = parseCliArguments(argv, {});
+  if (!argv.includes('--cert-dir')) delete config.options.certificateDir;
+  const emulator = await startDpsEmulator(config.options);
+  try {
+    return { emulator, seed: config.seed ? emulator.seed(config.seed) : undefined };
+  } catch (error) {
+    await emulator.stop();
+    throw error;
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  const { emulator, seed } = await start(argv);
+  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
+  loopDelay.enable();
+  let stopping: Promise<void> | undefined;
+  const stop = (): Promise<void> => {
+    stopping ??= emulator.stop().finally(() => {
+      loopDelay.disable();
+      if (process.connected) process.disconnect();
+    });
+    return stopping;
+  };
+  process.on('message', (message) => {
+    if (message === 'stop') void stop();
+    if (message === 'usage') {
+      const cpu = process.cpuUsage();
+      const usage: EmulatorUsage = {
+        type: 'usage',
+        cpuMicros: cpu.user + cpu.system,
+        loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
+        loopDelayMaxMs: loopDelay.max / 1e6,
+        stats: emulator.stats,
+      };
+      loopDelay.reset();
+      emulator.resetStats();
+      process.send?.(usage);
+    }
+  });
+  process.on('disconnect', () => void stop());
+  process.once('SIGTERM', () => void stop().finally(() => process.exit(0)));
+  const ready: EmulatorReady = {
+    type: 'ready',
+    deviceEndpoint: emulator.deviceEndpoint,
+    port: emulator.port,
+    idScope: emulator.idScope,
+    serviceConnectionString: emulator.serviceConnectionString,
+    sdkServiceConnectionString: emulator.sdkServiceConnectionString,
+    caCertificatePem: emulator.caCertificatePem,
+    linkedHubs: emulator.linkedHubs.map((hub) => hub.hostName),
+    seed,
+  };
+  process.send?.(ready);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  process.stderr.write(`benchmark DPS emulator failed to start: ${(error as Error).message}\n`);
+  process.exitCode = 1;
+  if (process.connected) process.disconnect();
+});
