@@ -63,6 +63,33 @@ param allocationPolicyPath string = ''
 @description('ALLOCATE_MAX_BODY_BYTES: largest webhook request body accepted, in bytes; empty = the default in src/settings.ts.')
 param allocateMaxBodyBytes string = ''
 
+@description('AUDIT_SCHEDULE: NCRONTAB schedule of the audit timer (6 fields, seconds first); empty = the default in src/settings.ts.')
+param auditSchedule string = ''
+
+@description('AUDIT_TABLE_PREFIX: prefix of the audit table names; empty = the default in src/settings.ts.')
+param auditTablePrefix string = ''
+
+@description('AUDIT_TIME_BUDGET_SECONDS: time budget of one audit run, in seconds; empty = the default in src/settings.ts.')
+param auditTimeBudgetSeconds string = ''
+
+@description('AUDIT_MAX_OPERATIONS_PER_RUN: DPS operations one audit run may use; empty = the default in src/settings.ts.')
+param auditMaxOperationsPerRun string = ''
+
+@description('AUDIT_DPS_OPERATIONS_PER_MINUTE: DPS operations per minute the audit may use (DPS allows 1,000); empty = the default in src/settings.ts.')
+param auditDpsOperationsPerMinute string = ''
+
+@description('AUDIT_ASSIGNING_GRACE_MINUTES: minutes a registration may stay assigning before it counts as a problem; empty = the default in src/settings.ts.')
+param auditAssigningGraceMinutes string = ''
+
+@description('AUDIT_LAST_SEEN_REFRESH_HOURS: hours after which an unchanged problem row's lastSeen is refreshed; empty = the default in src/settings.ts.')
+param auditLastSeenRefreshHours string = ''
+
+@description('AUDIT_EXPECTED_WEBHOOK_URL: webhook URL enrollments should point at; empty = this app's allocate URL; empty = the default in src/settings.ts.')
+param auditExpectedWebhookUrl string = ''
+
+@description('AUDIT_PAGE_SIZE: registration states per DPS query page; empty = the default in src/settings.ts.')
+param auditPageSize string = ''
+
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -85,6 +112,61 @@ var appSettings = [
   {
     name: 'ALLOCATE_MAX_BODY_BYTES'
     value: allocateMaxBodyBytes
+  }
+  {
+    // The audit reads DPS with the app's identity (Entra ID): no connection string in Azure.
+    name: 'DPS_CONNECTION_STRING'
+    value: ''
+  }
+  {
+    name: 'DPS_HOST_NAME'
+    value: dpsAccess.outputs.serviceOperationsHostName
+  }
+  {
+    // Only for the local DPS emulator's self-signed certificate.
+    name: 'DPS_CA_CERTIFICATE_PATH'
+    value: ''
+  }
+  {
+    // Empty: the audit tables live in the AzureWebJobsStorage account, reached with the app's identity.
+    name: 'AUDIT_STORAGE_CONNECTION_STRING'
+    value: ''
+  }
+  {
+    name: 'AUDIT_SCHEDULE'
+    value: auditSchedule
+  }
+  {
+    name: 'AUDIT_TABLE_PREFIX'
+    value: auditTablePrefix
+  }
+  {
+    name: 'AUDIT_TIME_BUDGET_SECONDS'
+    value: auditTimeBudgetSeconds
+  }
+  {
+    name: 'AUDIT_MAX_OPERATIONS_PER_RUN'
+    value: auditMaxOperationsPerRun
+  }
+  {
+    name: 'AUDIT_DPS_OPERATIONS_PER_MINUTE'
+    value: auditDpsOperationsPerMinute
+  }
+  {
+    name: 'AUDIT_ASSIGNING_GRACE_MINUTES'
+    value: auditAssigningGraceMinutes
+  }
+  {
+    name: 'AUDIT_LAST_SEEN_REFRESH_HOURS'
+    value: auditLastSeenRefreshHours
+  }
+  {
+    name: 'AUDIT_EXPECTED_WEBHOOK_URL'
+    value: auditExpectedWebhookUrl
+  }
+  {
+    name: 'AUDIT_PAGE_SIZE'
+    value: auditPageSize
   }
 ]
 

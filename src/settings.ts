@@ -20,6 +20,93 @@ export const settingsSchema = z.object({
   ALLOCATE_MAX_BODY_BYTES: positiveInt(128 * 1024).describe(
     'Largest webhook request body accepted, in bytes; larger bodies get a 400.',
   ),
+  // The audit's settings: all optional or defaulted, so that the allocate function starts without them. What the
+  // audit cannot run without (a DPS connection) is checked when it runs, naming the missing setting.
+  DPS_CONNECTION_STRING: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'DPS service connection string (HostName=...;SharedAccessKeyName=...;SharedAccessKey=...), for the audit. ' +
+        'A policy with EnrollmentRead and RegistrationStatusRead is enough. Takes precedence over DPS_HOST_NAME.',
+    ),
+  DPS_HOST_NAME: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'DPS service host name (mydps.azure-devices-provisioning.net) for the audit with Microsoft Entra ID ' +
+        '(the managed identity needs the Device Provisioning Service Data Reader role). Used without DPS_CONNECTION_STRING.',
+    ),
+  DPS_CA_CERTIFICATE_PATH: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Extra CA certificate (PEM file) to trust for DPS: the local DPS emulator only. Leave empty in Azure.',
+    ),
+  AUDIT_SCHEDULE: z
+    .string()
+    .regex(/^\S+( \S+){5}$/, 'must be a six-field NCRONTAB expression such as 0 */5 * * * *')
+    .default('0 */5 * * * *')
+    .describe('When the audit timer runs (NCRONTAB, seconds first, UTC).'),
+  AUDIT_TABLE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{0,39}$/, 'must be a letter followed by up to 39 letters or digits')
+    .default('Audit')
+    .describe(
+      'Prefix of the audit tables: <prefix>Problems, <prefix>History, <prefix>EnrollmentFindings, ...',
+    ),
+  AUDIT_STORAGE_CONNECTION_STRING: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'Storage connection string for the audit tables. Default: AzureWebJobsStorage when it is a connection ' +
+        'string, else the managed identity with AzureWebJobsStorage__tableServiceUri (and __clientId).',
+    ),
+  AUDIT_TIME_BUDGET_SECONDS: positiveInt(240).describe(
+    'A scan run stops before this many seconds (keep it well under the Functions timeout) and resumes on the next run.',
+  ),
+  AUDIT_MAX_OPERATIONS_PER_RUN: z.coerce
+    .number()
+    .int()
+    .min(10, 'must be at least 10: a run lists the enrollment groups before it reads a page of devices')
+    .default(2000)
+    .describe('A scan run stops before sending more DPS operations than this, and resumes on the next run.'),
+  AUDIT_DPS_OPERATIONS_PER_MINUTE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(500)
+    .describe('Most DPS operations the audit sends per minute (DPS allows 1,000 per minute for everything).'),
+  AUDIT_ASSIGNING_GRACE_MINUTES: z.coerce
+    .number()
+    .min(0)
+    .default(10)
+    .describe('A registration still assigning after this many minutes is recorded as stuck.'),
+  AUDIT_LAST_SEEN_REFRESH_HOURS: z.coerce
+    .number()
+    .min(0)
+    .default(24)
+    .describe(
+      'lastSeen of an unchanged open problem is rewritten only when older than this, so rescans cost no writes. ' +
+        'It also bounds how long a deleted device stays open when its group took several runs to scan.',
+    ),
+  AUDIT_EXPECTED_WEBHOOK_URL: z
+    .url()
+    .optional()
+    .describe(
+      'The allocate URL enrollments should call (query ignored). Default: https://<WEBSITE_HOSTNAME>/api/allocate.',
+    ),
+  AUDIT_PAGE_SIZE: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(1000)
+    .default(100)
+    .describe('Items per DPS query page (x-ms-max-item-count).'),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

@@ -1,0 +1,36 @@
+// The limits of one scan run: a time budget (well under the Functions timeout) and a number of DPS operations
+// (the client's own per-minute limit keeps the rate under DPS's quota; this caps the run's share of it).
+
+export interface RunBudgetOptions {
+  startedAtMs: number;
+  timeBudgetMs: number;
+  maxOperations: number;
+  /** DPS operations sent by this run so far (retries included). */
+  operationsUsed: () => number;
+  now: () => number;
+}
+
+export class RunBudget {
+  constructor(private readonly options: RunBudgetOptions) {}
+
+  /** When the run must stop sending DPS calls. */
+  get deadlineMs(): number {
+    return this.options.startedAtMs + this.options.timeBudgetMs;
+  }
+
+  /** DPS operations the run may still send. */
+  operationsLeft(): number {
+    return Math.max(0, this.options.maxOperations - this.options.operationsUsed());
+  }
+
+  /** Why the run cannot afford `operations` more DPS operations now, or undefined when it can. */
+  exhausted(operations = 1): string | undefined {
+    const { now, operationsUsed, maxOperations, timeBudgetMs } = this.options;
+    if (now() >= this.deadlineMs) return `time budget of ${Math.round(timeBudgetMs / 1000)} s used`;
+    const used = operationsUsed();
+    if (used + operations > maxOperations) {
+      return `operations budget used (${used} of ${maxOperations})`;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,84 @@
+// Small parts of the scan: transactions by partition, the run budget, bounded concurrency.
+import { setTimeout as delay } from 'node:timers/promises';
+import { RunBudget } from '../../src/audit/budget';
+import { mapLimit } from '../../src/audit/map-limit';
+import { transactionsOf, type RowAction } from '../../src/audit/store';
+
+describe('transactionsOf', () => {
+  it('groups actions by partition, in order, at most 100 per transaction', () => {
+    const actions: RowAction[] = [];
+    for (let i = 0; i < 250; i++)
+      actions.push(['upsert', { partitionKey: i % 2 ? 'b' : 'a', rowKey: String(i) }]);
+    actions.push(['delete', { partitionKey: 'c', rowKey: 'x' }]);
+    const transactions = transactionsOf(actions);
+    expect(transactions.map((t) => [t[0]![1].partitionKey, t.length])).toEqual([
+      ['a', 100],
+      ['a', 25],
+      ['b', 100],
+      ['b', 25],
+      ['c', 1],
+    ]);
+    for (const transaction of transactions) {
+      expect(new Set(transaction.map(([, row]) => row.partitionKey)).size).toBe(1);
+    }
+    expect(
+      transactions
+        .flat()
+        .filter(([, row]) => row.partitionKey === 'a')
+        .map(([, row]) => row.rowKey),
+    ).toEqual(actions.filter(([, row]) => row.partitionKey === 'a').map(([, row]) => row.rowKey));
+  });
+});
+
+describe('RunBudget', () => {
+  it('stops on time and on operations', () => {
+    let now = 1000;
+    let used = 0;
+    const budget = new RunBudget({
+      startedAtMs: 1000,
+      timeBudgetMs: 500,
+      maxOperations: 10,
+      operationsUsed: () => used,
+      now: () => now,
+    });
+    expect(budget.exhausted()).toBeUndefined();
+    used = 9;
+    expect(budget.operationsLeft()).toBe(1);
+    expect(budget.exhausted(1)).toBeUndefined();
+    expect(budget.exhausted(2)).toMatch(/operations budget used \(9 of 10\)/);
+    used = 0;
+    now = 1500;
+    expect(budget.exhausted()).toMatch(/time budget/);
+  });
+});
+
+describe('mapLimit', () => {
+  it('keeps the order and never runs more than the limit at once', async () => {
+    let running = 0;
+    let most = 0;
+    const result = await mapLimit([5, 1, 4, 2, 3, 0], 2, async (n) => {
+      running++;
+      most = Math.max(most, running);
+      await delay(n);
+      running--;
+      return n * 10;
+    });
+    expect(result).toEqual([50, 10, 40, 20, 30, 0]);
+    expect(most).toBe(2);
+  });
+
+  it('starts nothing after a failure and waits for the calls in flight', async () => {
+    const started: number[] = [];
+    let finished = 0;
+    const outcome = mapLimit([1, 2, 3, 4, 5], 2, async (n) => {
+      started.push(n);
+      await delay(n === 1 ? 1 : 20);
+      finished++;
+      if (n === 1) throw new Error('boom');
+      return n;
+    });
+    await expect(outcome).rejects.toThrow('boom');
+    expect(started).toEqual([1, 2]);
+    expect(finished).toBe(2);
+  });
+});
