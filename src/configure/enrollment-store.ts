@@ -3,7 +3,6 @@
 import type { DpsClient } from '../dps/client';
 import { DpsNotFoundError } from '../dps/errors';
 import type { AttestationMechanism, EnrollmentGroup, IndividualEnrollment } from '../dps/schemas';
-import type { AttestationReader } from './attestation-reader';
 import type { Enrollment, EnrollmentTarget } from './plan';
 
 export interface EnrollmentStore {
@@ -15,7 +14,7 @@ export interface EnrollmentStore {
   put(target: EnrollmentTarget, enrollment: Enrollment, ifMatch: string | undefined): Promise<Enrollment>;
 }
 
-export function dpsEnrollmentStore(client: DpsClient, attestations: AttestationReader): EnrollmentStore {
+export function dpsEnrollmentStore(client: DpsClient): EnrollmentStore {
   return {
     async get(target) {
       try {
@@ -27,7 +26,10 @@ export function dpsEnrollmentStore(client: DpsClient, attestations: AttestationR
         throw error;
       }
     },
-    readAttestation: (target) => attestations.read(target),
+    readAttestation: (target) =>
+      target.kind === 'enrollmentGroup'
+        ? client.getEnrollmentGroupAttestationMechanism(target.id)
+        : client.getIndividualEnrollmentAttestationMechanism(target.id),
     put(target, enrollment, ifMatch) {
       const options = ifMatch === undefined ? {} : { ifMatch };
       return target.kind === 'enrollmentGroup'

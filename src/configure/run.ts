@@ -5,7 +5,6 @@ import type { TokenCredential } from '@azure/identity';
 import { loadDefaultAzureCredential } from '../dps/auth';
 import { DpsClient } from '../dps/client';
 import { configureEnrollments, type ApplyOptions } from './apply';
-import { AttestationReader } from './attestation-reader';
 import { dpsEnrollmentStore, type EnrollmentStore } from './enrollment-store';
 import { ConfigureUsageError } from './errors';
 import { lookUpFunctionKey } from './function-key';
@@ -63,13 +62,7 @@ function dpsStore(
       if (level === 'warn') warn(message);
     },
   });
-  const reader = new AttestationReader({ ...connection, caCertificate });
-  return {
-    store: dpsEnrollmentStore(client, reader),
-    close: async () => {
-      await Promise.all([client.close(), reader.close()]);
-    },
-  };
+  return { store: dpsEnrollmentStore(client), close: () => client.close() };
 }
 
 /**

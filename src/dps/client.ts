@@ -18,9 +18,11 @@ import { redactSecrets } from './redact';
 import { readBody, responseHeader } from './response';
 import { defaultRetryOptions, parseRetryAfter, withRetry, type RetryOptions } from './retry';
 import {
+  attestationMechanismSchema,
   deviceRegistrationStateSchema,
   enrollmentGroupSchema,
   individualEnrollmentSchema,
+  type AttestationMechanism,
   type DeviceRegistrationState,
   type EnrollmentGroup,
   type IndividualEnrollment,
@@ -165,6 +167,34 @@ export class DpsClient {
       { method: 'DELETE', path, ifMatch: options.ifMatch },
       options,
       () => undefined,
+    );
+  }
+
+  /**
+   * `POST /enrollmentGroups/{id}/attestationmechanism`: the attestation WITH its symmetric keys, which GET leaves
+   * out. An update must send the keys back, or DPS would store the group without them (the az CLI reads them
+   * the same way before its PUT).
+   */
+  async getEnrollmentGroupAttestationMechanism(
+    id: string,
+    options: CallOptions = {},
+  ): Promise<AttestationMechanism> {
+    const operation = 'getEnrollmentGroupAttestationMechanism';
+    const path = `/enrollmentGroups/${encodeId(operation, id)}/attestationmechanism`;
+    return this.call(operation, { method: 'POST', path }, options, (r) =>
+      readBody(operation, attestationMechanismSchema, r),
+    );
+  }
+
+  /** `POST /enrollments/{registrationId}/attestationmechanism`: as for groups, keys included. */
+  async getIndividualEnrollmentAttestationMechanism(
+    registrationId: string,
+    options: CallOptions = {},
+  ): Promise<AttestationMechanism> {
+    const operation = 'getIndividualEnrollmentAttestationMechanism';
+    const path = `/enrollments/${encodeId(operation, registrationId)}/attestationmechanism`;
+    return this.call(operation, { method: 'POST', path }, options, (r) =>
+      readBody(operation, attestationMechanismSchema, r),
     );
   }
 
