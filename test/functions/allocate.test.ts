@@ -1,41 +1,23 @@
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { officialSample } from '../allocation/dps-bodies';
 import '../../src/functions/allocate';
+import { registeredFunction, triggerOf } from '../support/registered-functions';
 
-interface Registration {
-  metadata: { name: string; bindings: Record<string, Record<string, unknown>> };
-  handler: (request: HttpRequest, context: InvocationContext) => Promise<unknown>;
-}
-
-// Stands in for the Functions host so the real app.http registration can be inspected and called.
 jest.mock(
   '@azure/functions-core',
-  () => {
-    const registered: unknown[] = [];
-    return {
-      registered,
-      setProgrammingModel: jest.fn(),
-      getProgrammingModel: jest.fn(),
-      log: jest.fn(),
-      registerHook: jest.fn(() => ({ dispose: jest.fn() })),
-      registerFunction: (metadata: Registration['metadata'], handler: Registration['handler']) => {
-        registered.push({ metadata, handler });
-        return { dispose: jest.fn() };
-      },
-    };
+  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
+  {
+    virtual: true,
   },
-  { virtual: true },
 );
 
-function allocate(): Registration {
-  const { registered } = jest.requireMock<{ registered: Registration[] }>('@azure/functions-core');
-  const found = registered.find((r) => r.metadata.name === 'allocate');
-  if (!found) throw new Error('allocate was not registered');
-  return found;
-}
+const allocate = () =>
+  registeredFunction('allocate') as unknown as {
+    handler: (request: HttpRequest, context: InvocationContext) => Promise<unknown>;
+  };
 
 it('registers POST /api/allocate with function-level authorization', () => {
-  const trigger = Object.values(allocate().metadata.bindings).find((b) => b.type === 'httpTrigger');
+  const trigger = triggerOf('allocate');
   expect(trigger).toMatchObject({ route: 'allocate', methods: ['POST'], authLevel: 'function' });
 });
 

@@ -1,40 +1,22 @@
 import { InvocationContext } from '@azure/functions';
 import '../../src/functions/audit';
+import { registeredFunction, triggerOf } from '../support/registered-functions';
 
-interface Registration {
-  metadata: { name: string; bindings: Record<string, Record<string, unknown>> };
-  handler: (timer: unknown, context: InvocationContext) => Promise<unknown>;
-}
-
-// Stands in for the Functions host so the real app.timer registration can be inspected and called.
 jest.mock(
   '@azure/functions-core',
-  () => {
-    const registered: unknown[] = [];
-    return {
-      registered,
-      setProgrammingModel: jest.fn(),
-      getProgrammingModel: jest.fn(),
-      log: jest.fn(),
-      registerHook: jest.fn(() => ({ dispose: jest.fn() })),
-      registerFunction: (metadata: Registration['metadata'], handler: Registration['handler']) => {
-        registered.push({ metadata, handler });
-        return { dispose: jest.fn() };
-      },
-    };
+  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
+  {
+    virtual: true,
   },
-  { virtual: true },
 );
 
-function audit(): Registration {
-  const { registered } = jest.requireMock<{ registered: Registration[] }>('@azure/functions-core');
-  const found = registered.find((r) => r.metadata.name === 'audit');
-  if (!found) throw new Error('audit was not registered');
-  return found;
-}
+const audit = () =>
+  registeredFunction('audit') as unknown as {
+    handler: (timer: unknown, context: InvocationContext) => Promise<unknown>;
+  };
 
 it('registers a timer on AUDIT_SCHEDULE (every 5 minutes by default) that does not run on startup', () => {
-  const trigger = Object.values(audit().metadata.bindings).find((b) => b.type === 'timerTrigger');
+  const trigger = triggerOf('audit');
   expect(trigger).toMatchObject({ schedule: '0 */5 * * * *', runOnStartup: false });
 });
 

@@ -6,27 +6,17 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSettings, settingsSchema } from '../../src/settings';
 import '../../src/functions/allocate';
+import { triggerOf } from '../support/registered-functions';
 import { readBicep, type BicepFile } from './bicep-text';
 import { readYamlSubset, type YamlMap } from './yaml-subset';
 
 // Stands in for the Functions host so the allocate function's real route can be read.
 jest.mock(
   '@azure/functions-core',
-  () => {
-    const registered: unknown[] = [];
-    return {
-      registered,
-      setProgrammingModel: jest.fn(),
-      getProgrammingModel: jest.fn(),
-      log: jest.fn(),
-      registerHook: jest.fn(() => ({ dispose: jest.fn() })),
-      registerFunction: (metadata: unknown, handler: unknown) => {
-        registered.push({ metadata, handler });
-        return { dispose: jest.fn() };
-      },
-    };
+  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
+  {
+    virtual: true,
   },
-  { virtual: true },
 );
 
 /**
@@ -106,10 +96,6 @@ function yamlMap(value: YamlMap[string] | undefined, what: string): YamlMap {
   return value;
 }
 const services = yamlMap(azureYaml.services, 'services');
-
-interface Registration {
-  metadata: { name: string; bindings: Record<string, Record<string, unknown>> };
-}
 
 it('finds the template it checks (a reader that saw nothing would pass every test below)', () => {
   expect(main).toBeDefined();
@@ -219,11 +205,7 @@ describe('infra/main.bicep and main.parameters.json', () => {
   });
 
   it('outputs the webhook URL of the route the allocate function registers', () => {
-    const { registered } = jest.requireMock<{ registered: Registration[] }>('@azure/functions-core');
-    const allocate = registered.find((registration) => registration.metadata.name === 'allocate');
-    const trigger = Object.values(allocate?.metadata.bindings ?? {}).find(
-      (binding) => binding.type === 'httpTrigger',
-    );
+    const trigger = triggerOf('allocate');
     const host = readJson<{ extensions?: { http?: { routePrefix?: string } } }>('host.json');
     const prefix = host.extensions?.http?.routePrefix ?? 'api';
     const webhook = main.outputs.find((output) => output.name === 'ALLOCATE_WEBHOOK_URL');
