@@ -1,52 +1,149 @@
-// `npm start`: the local development stack, built of parts that start in order and stop in reverse.
-// For now one part: the Functions host serving the compiled functions of dist/src/functions.
+// `npm start`: the whole flow on this machine, built of parts that start in order and stop in reverse: Azurite
+// (tables), the DPS emulator, the app settings, the Functions host and, unless --no-demo, the demo (enrollment
+// groups pointed at the local webhook by `configure`, simulated devices, a first audit scan). See
+// dev/local-stack/README.md.
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { formatFunctionsBanner, listFunctionFiles, startFunctionsHost } from './functions-host';
+import type { Azurite } from './azurite';
+import type { DpsEmulator } from './dps-emulator';
+import { listFunctionFiles, type FunctionsHost } from './functions-host';
+import { formatLogLine, stdoutLogSink } from './functions-host/log';
+import { startAzuritePart } from './local-stack/azurite-part';
+import { startDemoPart, type DemoResult } from './local-stack/demo-part';
+import { startEmulatorPart } from './local-stack/emulator-part';
+import { startFunctionsPart } from './local-stack/functions-part';
+import { displayPath, localStackPaths, resetLocalData } from './local-stack/paths';
+import { startSettingsPart, type LocalDefault, type SettingsPart } from './local-stack/settings-part';
+import {
+  DEFAULT_DATA_DIR,
+  DEFAULT_DPS_PORT,
+  DEFAULT_STORAGE_PORT,
+  LocalStackAborted,
+  type LocalStackOptions,
+  type LocalStackPart,
+} from './local-stack/types';
 
-export interface LocalStackPart {
-  name: string;
-  /** Lines printed once everything has started. */
-  banner: string[];
-  stop(): Promise<void>;
+export { LocalStackAborted };
+export type { LocalStackOptions, LocalStackPart };
+
+/** Local defaults of the app settings; yours (environment, local.settings.json) win. */
+export const LOCAL_AUDIT_SCHEDULE = '*/20 * * * * *';
+export const LOCAL_ASSIGNING_GRACE_MINUTES = '1';
+
+export interface LocalStack {
+  /** In start order. */
+  parts: LocalStackPart[];
+  azurite: Azurite;
+  emulator: DpsEmulator;
+  settings: SettingsPart;
+  host: FunctionsHost;
+  /** The allocate URL with its key (secret). */
+  webhookUrl: string | undefined;
+  demo: DemoResult | undefined;
 }
 
-export interface LocalStackOptions {
-  /** The project folder: local.settings.json and host.json live here (npm runs scripts from it). */
-  appRoot: string;
-  functionsDir: string;
-  /** undefined: local.settings.json Host.LocalHttpPort, else 7071. */
-  port: number | undefined;
-  enableTimers: boolean;
-}
-
-export async function startFunctionsHostPart(options: LocalStackOptions): Promise<LocalStackPart> {
-  if (listFunctionFiles(options.functionsDir).length === 0) {
+function checkFunctionFiles(functionsDir: string): void {
+  if (listFunctionFiles(functionsDir).length === 0) {
     throw new Error(
-      `No function files in ${options.functionsDir}. Functions live in src/functions (one app.http/app.timer ` +
+      `No function files in ${functionsDir}. Functions live in src/functions (one app.http/app.timer ` +
         'per file) and `npm start` compiles them there first.',
     );
   }
-  const host = await startFunctionsHost({
-    functionsDir: options.functionsDir,
-    appRoot: options.appRoot,
-    port: options.port,
-    enableTimers: options.enableTimers,
-  });
-  return { name: 'Functions host', banner: formatFunctionsBanner(host), stop: () => host.stop() };
 }
 
-/** Starts every part; if one fails, stops those already running and rethrows. */
-export async function startLocalStack(options: LocalStackOptions): Promise<LocalStackPart[]> {
-  const starters = [startFunctionsHostPart];
+/** Starts every part; if one fails (or the signal aborts the start), stops those already running and rethrows. */
+export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
+  checkFunctionFiles(options.functionsDir); // before anything listens
+  const paths = localStackPaths(options.dataDir);
+  const write = options.log ?? stdoutLogSink;
+  const log = (message: string) => write(formatLogLine('local-stack', 'information', message));
+  const shown = (target: string) => displayPath(options.appRoot, target);
+  if (options.reset) {
+    const removed = await resetLocalData(paths);
+    log(`--reset: removed ${removed.map(shown).join(', ')}`);
+  }
+
   const parts: LocalStackPart[] = [];
+  const started = async <T extends LocalStackPart>(start: () => Promise<T>): Promise<T> => {
+    if (options.signal?.aborted) throw new LocalStackAborted();
+    const part = await start();
+    parts.push(part);
+    return part;
+  };
   try {
-    for (const start of starters) parts.push(await start(options));
+    const azurite = await started(() =>
+      startAzuritePart({ port: options.storagePort, paths, appRoot: options.appRoot }),
+    );
+    const emulator = await started(() =>
+      startEmulatorPart({
+        port: options.dpsPort,
+        paths,
+        appRoot: options.appRoot,
+        retryAfterSeconds: options.deviceRetryAfterSeconds ?? 1,
+        log: (line) => write(formatLogLine('dps-emulator', 'warning', line)),
+      }),
+    );
+    const defaults: LocalDefault[] = [
+      { name: 'AzureWebJobsStorage', value: azurite.storageConnectionString, writeToFile: true },
+      { name: 'AUDIT_STORAGE_CONNECTION_STRING', value: azurite.storageConnectionString, writeToFile: true },
+      // Read-only: the audit needs EnrollmentRead and RegistrationStatusRead only.
+      {
+        name: 'DPS_CONNECTION_STRING',
+        value: emulator.emulator.readOnlyConnectionString,
+        writeToFile: true,
+      },
+      { name: 'DPS_CA_CERTIFICATE_PATH', value: emulator.emulator.caCertificatePath, writeToFile: true },
+      { name: 'AUDIT_SCHEDULE', value: LOCAL_AUDIT_SCHEDULE, showValue: true },
+      { name: 'AUDIT_ASSIGNING_GRACE_MINUTES', value: LOCAL_ASSIGNING_GRACE_MINUTES, showValue: true },
+    ];
+    const settings = await started(() =>
+      startSettingsPart({ appRoot: options.appRoot, recordFile: paths.settingsRecordFile, defaults }),
+    );
+    const functions = await started(() =>
+      startFunctionsPart({
+        appRoot: options.appRoot,
+        functionsDir: options.functionsDir,
+        port: options.port,
+        enableTimers: options.enableTimers,
+        paths,
+        settings,
+        log: options.hostLog,
+      }),
+    );
+    let demo: DemoResult | undefined;
+    if (options.demo) {
+      if (!functions.webhookUrl) throw new Error('The demo needs the allocate function; or use --no-demo.');
+      demo = (
+        await started(() =>
+          startDemoPart({
+            emulator: emulator.emulator,
+            host: functions.host,
+            functionKey: functions.functionKey,
+            log: options.log,
+            signal: options.signal,
+          }),
+        )
+      ).result;
+    }
+    if (options.signal?.aborted) throw new LocalStackAborted();
+    parts.push({
+      name: 'Data',
+      banner: [`Data: ${shown(paths.dataDir)} (\`npm start -- --reset\` starts from scratch)`],
+      stop: async () => undefined,
+    });
+    return {
+      parts,
+      azurite: azurite.azurite,
+      emulator: emulator.emulator,
+      settings,
+      host: functions.host,
+      webhookUrl: functions.webhookUrl,
+      demo,
+    };
   } catch (error) {
     await stopLocalStack(parts).catch(() => undefined);
     throw error;
   }
-  return parts;
 }
 
 /** Stops parts in reverse order; every part gets its stop() even if an earlier one failed. */
@@ -58,33 +155,55 @@ export async function stopLocalStack(parts: readonly LocalStackPart[]): Promise<
   if (failures.length > 0) throw new AggregateError(failures, 'Some parts did not stop cleanly.');
 }
 
-const USAGE = `Usage: npm start -- [--port N] [--no-timers] [--functions-dir DIR]
-  --port N             HTTP port (default: local.settings.json Host.LocalHttpPort, else 7071; 0 = any free port)
+const USAGE = `Usage: npm start -- [options]
+  --no-demo            only the functions, Azurite and the DPS emulator: no demo groups, devices or first scan
+  --port N             Functions host port (default: local.settings.json Host.LocalHttpPort, else 7071; 0 = any free)
+  --storage-port N     Azurite Table port (default ${DEFAULT_STORAGE_PORT}, which UseDevelopmentStorage=true means)
+  --dps-port N         DPS emulator port (default ${DEFAULT_DPS_PORT})
+  --data-dir DIR       where the data is kept between starts (default ${DEFAULT_DATA_DIR})
+  --reset              wipe the stored tables, emulator state and function key first
   --no-timers          do not run timer functions on their schedules
   --functions-dir DIR  compiled function files to serve (default: dist/src/functions)`;
+
+function portOption(name: string, value: string | undefined, fallback: number): number;
+function portOption(name: string, value: string | undefined, fallback: undefined): number | undefined;
+function portOption(
+  name: string,
+  value: string | undefined,
+  fallback: number | undefined,
+): number | undefined {
+  if (value === undefined) return fallback;
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port > 65535) throw new Error(`--${name} must be 0-65535, got "${value}".`);
+  return port;
+}
 
 export function parseStartArgs(argv: readonly string[], cwd: string): LocalStackOptions | 'help' {
   const { values } = parseArgs({
     args: [...argv],
     options: {
       port: { type: 'string' },
+      'storage-port': { type: 'string' },
+      'dps-port': { type: 'string' },
+      'data-dir': { type: 'string' },
+      'no-demo': { type: 'boolean' },
       'no-timers': { type: 'boolean' },
+      reset: { type: 'boolean' },
       'functions-dir': { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
   if (values.help) return 'help';
-  let port: number | undefined;
-  if (values.port !== undefined) {
-    port = Number(values.port);
-    if (!/^\d+$/.test(values.port) || port > 65535)
-      throw new Error(`--port must be 0-65535, got "${values.port}".`);
-  }
   return {
     appRoot: cwd,
     functionsDir: path.resolve(cwd, values['functions-dir'] ?? 'dist/src/functions'),
-    port,
+    port: portOption('port', values.port, undefined),
+    storagePort: portOption('storage-port', values['storage-port'], DEFAULT_STORAGE_PORT),
+    dpsPort: portOption('dps-port', values['dps-port'], DEFAULT_DPS_PORT),
+    dataDir: path.resolve(cwd, values['data-dir'] ?? DEFAULT_DATA_DIR),
     enableTimers: !values['no-timers'],
+    demo: !values['no-demo'],
+    reset: values.reset ?? false,
   };
 }
 
@@ -101,23 +220,11 @@ async function main(): Promise<void> {
     return;
   }
 
-  let parts: LocalStackPart[];
-  try {
-    parts = await startLocalStack(options);
-  } catch (error) {
-    console.error(`npm start failed: ${(error as Error).message}`);
-    process.exit(1);
-  }
-  console.log(['', ...parts.flatMap((part) => part.banner), '', 'Press Ctrl-C to stop.'].join('\n'));
-
+  // Signals are handled from the start: Ctrl-C during start-up stops the parts already running.
+  const abort = new AbortController();
+  let stack: LocalStack | undefined;
   let stopping = false;
-  const onSignal = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      console.error(`${signal} again: exiting without waiting.`);
-      process.exit(1);
-    }
-    stopping = true;
-    console.log(`${signal}: stopping...`);
+  const stop = (parts: readonly LocalStackPart[]) =>
     stopLocalStack(parts).then(
       () => {
         console.log('Stopped.');
@@ -128,9 +235,31 @@ async function main(): Promise<void> {
         process.exit(1);
       },
     );
+  const onSignal = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      console.error(`${signal} again: exiting without waiting.`);
+      process.exit(1);
+    }
+    stopping = true;
+    console.log(`${signal}: stopping...`);
+    abort.abort();
+    if (stack) void stop(stack.parts);
   };
   process.on('SIGINT', onSignal);
   process.on('SIGTERM', onSignal);
+
+  try {
+    stack = await startLocalStack({ ...options, signal: abort.signal });
+  } catch (error) {
+    if (error instanceof LocalStackAborted) {
+      console.log('Stopped.');
+      process.exit(0);
+    }
+    console.error(`npm start failed: ${(error as Error).message}`);
+    process.exit(1);
+  }
+  if (stopping) return void stop(stack.parts);
+  console.log(['', ...stack.parts.flatMap((part) => part.banner), '', 'Press Ctrl-C to stop.'].join('\n'));
 }
 
 if (require.main === module) void main();

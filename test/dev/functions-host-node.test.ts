@@ -4,8 +4,9 @@ import path from 'node:path';
 import ts from 'typescript';
 import { request } from 'undici';
 
-// Plain node, as `npm start` runs it: dev/ is transpiled into a scratch project (inside the repository so that
-// node_modules resolve), a compiled-style function file goes to dist/src/functions, and start.js is spawned.
+// Plain node, as `npm start` runs it: dev/ and src/ are transpiled into a scratch project (inside the repository so
+// that node_modules resolve), a compiled-style function file goes to dist/src/functions, and start.js is spawned
+// with --no-demo and ephemeral ports (Azurite and the DPS emulator start too, with data under the scratch folder).
 // This is the path where the Module._load hook, not jest.mock, provides '@azure/functions-core'.
 
 const repoRoot = path.resolve(__dirname, '../..');
@@ -14,13 +15,12 @@ let scratch: string;
 beforeAll(() => {
   fs.mkdirSync(path.join(repoRoot, 'test-artifacts'), { recursive: true });
   scratch = fs.mkdtempSync(path.join(repoRoot, 'test-artifacts', 'functions-host-node-'));
-  const sources = [
-    path.join(repoRoot, 'dev/start.ts'),
-    ...fs
-      .readdirSync(path.join(repoRoot, 'dev/functions-host'))
-      .filter((f) => f.endsWith('.ts'))
-      .map((f) => path.join(repoRoot, 'dev/functions-host', f)),
-  ];
+  const sources = ['dev', 'src'].flatMap((folder) =>
+    fs
+      .readdirSync(path.join(repoRoot, folder), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
+      .map((f) => path.join(repoRoot, folder, f)),
+  );
   for (const source of sources) {
     const { outputText } = ts.transpileModule(fs.readFileSync(source, 'utf8'), {
       compilerOptions: {
@@ -78,8 +78,10 @@ async function waitFor(started: Started, pattern: RegExp): Promise<RegExpMatchAr
   throw new Error(`no ${pattern} in output:\n${started.stdout()}\n${started.stderr()}`);
 }
 
+const EPHEMERAL = ['--port', '0', '--storage-port', '0', '--dps-port', '0'];
+
 it('npm start serves compiled functions through the stub, with keys from local.settings.json', async () => {
-  const started = startCli(['--port', '0']);
+  const started = startCli([...EPHEMERAL, '--no-demo']);
   try {
     const [, baseUrl] = await waitFor(
       started,
@@ -103,6 +105,8 @@ it('npm start serves compiled functions through the stub, with keys from local.s
     started.child.kill('SIGINT');
     expect(await started.exited).toBe(0);
     expect(started.stdout()).toContain('Stopped.');
+    expect(started.stdout()).toMatch(/DPS emulator: https:\/\/127\.0\.0\.1:\d+ \(device and service APIs\)/);
+    expect(started.stdout()).not.toContain('Demo:');
     expect(started.stderr()).not.toMatch(/test mode/i);
   } finally {
     if (started.child.exitCode === null) started.child.kill('SIGKILL');
@@ -110,7 +114,7 @@ it('npm start serves compiled functions through the stub, with keys from local.s
 });
 
 it('npm start explains an empty functions folder and exits 1', async () => {
-  const started = startCli(['--functions-dir', 'empty']);
+  const started = startCli([...EPHEMERAL, '--functions-dir', 'empty']);
   expect(await started.exited).toBe(1);
   expect(started.stderr()).toMatch(
     /npm start failed: No function files in .*empty\. Functions live in src\/functions/,

@@ -1,0 +1,205 @@
+// The demo: points the demo enrollment groups at the local webhook with the real `configure` command (in-process),
+// registers the simulated fleet through the official device SDK, prints one line per device, then runs one audit
+// scan right away so that `npm run audit -- list` has the rejected devices before the timer's first run.
+// A second start finds the groups unchanged and the devices re-register (reprovisioning).
+import { setTimeout as delay } from 'node:timers/promises';
+import type { DpsEmulator } from '../dps-emulator';
+import { registerWithSdk } from '../dps-emulator/sdk-clients';
+import type { FunctionsHost, HostLogSink } from '../functions-host';
+import { formatLogLine, stdoutLogSink } from '../functions-host/log';
+import { main as configure } from '../../src/cli/configure';
+import { mapLimit } from '../../src/audit/map-limit';
+import { listProblems, scanState } from '../../src/audit/queries';
+import type { AuditStore } from '../../src/audit/store';
+import { auditStoreFor } from '../../src/audit/run-audit';
+import { readSettings } from '../../src/settings';
+import { DEMO_GROUPS, WRONG_FUNCTION_KEY, type DemoGroup } from './demo-fleet';
+import { LocalStackAborted, type LocalStackPart } from './types';
+
+/** Registrations in flight at once. */
+const REGISTRATION_CONCURRENCY = 8;
+
+export interface DeviceOutcome {
+  registrationId: string;
+  groupId: string;
+  /** `assigned`, `failed`, ... as DPS answered; `error` when the registration did not complete. */
+  status: string;
+  assignedHub?: string;
+  errorCode?: number;
+  errorMessage?: string;
+}
+
+export interface DemoResult {
+  configure: { groupId: string; exitCode: number; output: string[] }[];
+  devices: DeviceOutcome[];
+  /** Open problems after the first audit scan; undefined when it could not run. */
+  openProblems: number | undefined;
+}
+
+export interface DemoPart extends LocalStackPart {
+  result: DemoResult;
+}
+
+function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new LocalStackAborted();
+}
+
+async function configureGroup(
+  group: DemoGroup,
+  emulator: DpsEmulator,
+  allocateUrl: string,
+  functionKey: string,
+): Promise<{ groupId: string; exitCode: number; output: string[] }> {
+  const output: string[] = [];
+  const collect = (text: string) => output.push(...text.split('\n').filter((line) => line !== ''));
+  const argv = [
+    '--connection-string',
+    emulator.serviceConnectionString,
+    '--ca-certificate',
+    emulator.caCertificatePath,
+    '--enrollment-group',
+    group.id,
+    '--webhook-url',
+    allocateUrl,
+    '--function-key',
+    group.wrongKey ? WRONG_FUNCTION_KEY : functionKey,
+  ];
+  // An existing group (a second start) is only checked, so configure reports it unchanged.
+  if (!emulator.store.getGroup(group.id)) {
+    argv.push('--create', ...(group.iotHubs ? ['--linked-hubs', group.iotHubs.join(',')] : []));
+  }
+  const exitCode = await configure(argv, { stdout: collect, stderr: collect, env: {} });
+  return { groupId: group.id, exitCode, output };
+}
+
+interface SdkFailure {
+  message?: string;
+  result?: { registrationState?: { status?: string; errorCode?: number; errorMessage?: string } };
+}
+
+async function registerDevice(
+  emulator: DpsEmulator,
+  groupId: string,
+  registrationId: string,
+): Promise<DeviceOutcome> {
+  try {
+    const result = await registerWithSdk(
+      emulator,
+      registrationId,
+      emulator.deviceKey(registrationId, groupId),
+    );
+    return { registrationId, groupId, status: result.status, assignedHub: result.assignedHub };
+  } catch (error) {
+    const state = (error as SdkFailure).result?.registrationState;
+    if (state?.status) {
+      return {
+        registrationId,
+        groupId,
+        status: state.status,
+        errorCode: state.errorCode,
+        errorMessage: state.errorMessage,
+      };
+    }
+    return { registrationId, groupId, status: 'error', errorMessage: (error as SdkFailure).message };
+  }
+}
+
+/**
+ * Waits while a run holds the scan lease: when the timer's run started first, the invoked one was skipped, and the
+ * timer's may still be writing.
+ */
+async function scanFinished(
+  store: AuditStore,
+  signal: AbortSignal | undefined,
+  timeoutMs = 60_000,
+): Promise<void> {
+  for (const started = Date.now(); Date.now() - started < timeoutMs;) {
+    throwIfAborted(signal);
+    if ((await scanState(store)).leaseOwner === undefined) return;
+    await delay(200);
+  }
+}
+
+function deviceLine(device: DeviceOutcome): string {
+  const detail =
+    device.status === 'assigned'
+      ? `-> ${device.assignedHub}`
+      : [device.errorCode, device.errorMessage].filter((part) => part !== undefined).join(' ');
+  return `${device.registrationId.padEnd(34)} ${device.groupId.padEnd(33)} ${device.status.padEnd(8)} ${detail}`;
+}
+
+function countBy<T>(items: readonly T[], key: (item: T) => string): string {
+  const counts = new Map<string, number>();
+  for (const item of items) counts.set(key(item), (counts.get(key(item)) ?? 0) + 1);
+  return [...counts].map(([name, count]) => `${name}: ${count}`).join(', ');
+}
+
+export async function startDemoPart(options: {
+  emulator: DpsEmulator;
+  host: FunctionsHost;
+  functionKey: string;
+  log?: HostLogSink;
+  signal?: AbortSignal;
+}): Promise<DemoPart> {
+  const { emulator, host } = options;
+  const write = options.log ?? stdoutLogSink;
+  const log = (message: string, level = 'information') => write(formatLogLine('demo', level, message));
+  const allocateUrl = host.functionUrl('allocate');
+
+  const result: DemoResult = { configure: [], devices: [], openProblems: undefined };
+  for (const group of DEMO_GROUPS) {
+    throwIfAborted(options.signal);
+    const outcome = await configureGroup(group, emulator, allocateUrl, options.functionKey);
+    for (const line of outcome.output) log(`configure: ${line}`);
+    if (outcome.exitCode !== 0) {
+      throw new Error(`configure failed for enrollment group '${group.id}' (exit code ${outcome.exitCode})`);
+    }
+    result.configure.push(outcome);
+  }
+
+  const fleet = DEMO_GROUPS.flatMap((group) => group.registrationIds.map((id) => ({ group, id })));
+  log(`registering ${fleet.length} simulated devices through the official device SDK`);
+  result.devices = await mapLimit(fleet, REGISTRATION_CONCURRENCY, async ({ group, id }) => {
+    throwIfAborted(options.signal);
+    const device = await registerDevice(emulator, group.id, id);
+    log(deviceLine(device), device.status === 'assigned' ? 'information' : 'warning');
+    return device;
+  });
+  const failed = result.devices.filter((device) => device.status !== 'assigned');
+  log(
+    `${result.devices.length} devices: ${result.devices.length - failed.length} assigned, ${failed.length} not` +
+      (failed.length > 0 ? ` (${countBy(failed, (d) => String(d.errorCode ?? d.status))})` : ''),
+  );
+
+  if (host.functions.some((fn) => fn.kind === 'timer' && fn.name === 'audit')) {
+    throwIfAborted(options.signal);
+    try {
+      await host.invokeTimer('audit');
+      const store = auditStoreFor(readSettings());
+      await scanFinished(store, options.signal);
+      const problems = await listProblems(store, { resolved: false }, { pageSize: 1000 });
+      result.openProblems = problems.items.length;
+      log(
+        `audit scan: ${problems.items.length} open problem(s)` +
+          (problems.items.length > 0
+            ? ` (${countBy(problems.items, (row) => String(row.errorCode ?? row.status))})`
+            : '') +
+          '; see them with `npm run audit -- list`',
+      );
+    } catch (error) {
+      if (error instanceof LocalStackAborted) throw error;
+      log(`the first audit scan failed: ${(error as Error).message}`, 'warning');
+    }
+  }
+
+  const assigned = result.devices.length - failed.length;
+  return {
+    name: 'Demo',
+    result,
+    banner: [
+      `Demo: ${result.devices.length} simulated devices (${assigned} assigned, ${failed.length} not) in enrollment groups:`,
+      ...DEMO_GROUPS.map((group) => `  ${group.id}: ${group.purpose}`),
+    ],
+    stop: async () => undefined,
+  };
+}

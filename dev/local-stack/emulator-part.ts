@@ -1,0 +1,81 @@
+// The DPS emulator with hubs named as in Microsoft's custom allocation tutorial, its state and certificate in the
+// stack's data folder (so connection strings and the trusted certificate survive restarts), and a connection file.
+import { mkdir, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import { startDpsEmulator, type DpsEmulator, type LinkedHub } from '../dps-emulator';
+import { readyLine } from '../dps-emulator/cli';
+import type { LocalStackPaths } from './paths';
+import { displayPath } from './paths';
+import type { LocalStackPart } from './types';
+
+export const TOASTERS_HUB = 'contoso-toasters-hub-1098.azure-devices.net';
+export const HEATPUMPS_HUB = 'contoso-heatpumps-hub-1098.azure-devices.net';
+export const GENERAL_HUBS = [
+  'contoso-general-hub-1.azure-devices.net',
+  'contoso-general-hub-2.azure-devices.net',
+] as const;
+
+export const LOCAL_LINKED_HUBS: readonly LinkedHub[] = [TOASTERS_HUB, HEATPUMPS_HUB, ...GENERAL_HUBS].map(
+  (hostName) => ({ hostName }),
+);
+
+export interface EmulatorPart extends LocalStackPart {
+  emulator: DpsEmulator;
+}
+
+/** Request lines (`PUT /... -> 202`) are left out; errors (internal error, could not save) are kept. */
+function emulatorErrorsOnly(log: (line: string) => void): (line: string) => void {
+  return (line) => {
+    if (!/ -> \d{3}$/.test(line)) log(line);
+  };
+}
+
+export async function startEmulatorPart(options: {
+  port: number;
+  paths: LocalStackPaths;
+  appRoot: string;
+  retryAfterSeconds: number;
+  log: (line: string) => void;
+}): Promise<EmulatorPart> {
+  const { paths } = options;
+  let emulator: DpsEmulator;
+  try {
+    emulator = await startDpsEmulator({
+      port: options.port,
+      dataFile: paths.emulatorStateFile,
+      certificateDir: paths.emulatorDir,
+      linkedHubs: LOCAL_LINKED_HUBS.map((hub) => ({ ...hub })),
+      retryAfterSeconds: options.retryAfterSeconds,
+      log: emulatorErrorsOnly(options.log),
+    });
+  } catch (error) {
+    const inUse = /EADDRINUSE/.test((error as Error).message);
+    throw new Error(
+      inUse
+        ? `The DPS emulator cannot listen on 127.0.0.1:${options.port}: the port is in use (another ` +
+            '`npm run dps-emulator`?). Stop it, or give --dps-port <n> (0 = any free port).'
+        : `The DPS emulator did not start: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
+  try {
+    await mkdir(path.dirname(paths.emulatorConnectionFile), { recursive: true });
+    await writeFile(paths.emulatorConnectionFile, `${readyLine(emulator)}\n`, { mode: 0o600 });
+  } catch (error) {
+    await emulator.stop();
+    throw error;
+  }
+  const shown = (target: string) => displayPath(options.appRoot, target);
+  return {
+    name: 'DPS emulator',
+    emulator,
+    banner: [
+      `DPS emulator: ${emulator.deviceEndpoint} (device and service APIs), id scope ${emulator.idScope}, ` +
+        `state in ${shown(paths.emulatorStateFile)}`,
+      `  linked hubs: ${emulator.linkedHubs.map((hub) => hub.hostName).join(', ')}`,
+      `  connection strings (secret): ${shown(paths.emulatorConnectionFile)}; CA certificate: ` +
+        shown(emulator.caCertificatePath),
+    ],
+    stop: () => emulator.stop(),
+  };
+}

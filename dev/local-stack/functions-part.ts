@@ -1,0 +1,103 @@
+// The local Functions host serving the compiled functions, with a function key: yours (LOCAL_FUNCTION_KEY), else one
+// generated once and kept in the data folder, so that webhook URLs holding `?code=` stay valid across restarts.
+import { randomBytes } from 'node:crypto';
+import { mkdir, readFile, writeFile } from 'node:fs/promises';
+import path from 'node:path';
+import {
+  DEFAULT_PORT,
+  FUNCTION_KEY_SETTING,
+  formatFunctionsBanner,
+  startFunctionsHost,
+  type FunctionsHost,
+  type HostLogSink,
+} from '../functions-host';
+import { readRoutePrefix } from '../functions-host/host-json';
+import { maskWebhookUrl } from '../../src/configure/webhook-url';
+import { readSettings } from '../../src/settings';
+import { auditTableNames } from '../../src/audit/tables';
+import type { LocalStackPaths } from './paths';
+import { displayPath } from './paths';
+import type { SettingsPart } from './settings-part';
+import type { LocalStackPart } from './types';
+
+export interface FunctionsPart extends LocalStackPart {
+  host: FunctionsHost;
+  /** The allocate URL with `?code=<key>`: a secret, never printed. Undefined when no allocate function is served. */
+  webhookUrl: string | undefined;
+  functionKey: string;
+}
+
+/** The key in `file`, or a new random one written there (owner-only). */
+export async function loadOrCreateFunctionKey(file: string): Promise<string> {
+  try {
+    const key = (await readFile(file, 'utf8')).trim();
+    if (key !== '') return key;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+  const key = randomBytes(32).toString('base64url');
+  await mkdir(path.dirname(file), { recursive: true });
+  await writeFile(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+export async function startFunctionsPart(options: {
+  appRoot: string;
+  functionsDir: string;
+  port: number | undefined;
+  enableTimers: boolean;
+  paths: LocalStackPaths;
+  settings: SettingsPart;
+  log?: HostLogSink;
+}): Promise<FunctionsPart> {
+  const env = process.env;
+  const ownKey = env[FUNCTION_KEY_SETTING]?.trim();
+  if (!ownKey) {
+    const generated = await loadOrCreateFunctionKey(options.paths.functionKeyFile);
+    options.settings.applyDefault({ name: FUNCTION_KEY_SETTING, value: generated });
+  }
+  const functionKey = env[FUNCTION_KEY_SETTING]!.trim();
+  const keyWhere = ownKey
+    ? `your ${FUNCTION_KEY_SETTING}`
+    : `cat ${displayPath(options.appRoot, options.paths.functionKeyFile)}`;
+
+  // The settings part has applied local.settings.json already: the host is not given the app root, so that it does
+  // not apply the file a second time (and report every value as skipped).
+  const host = await startFunctionsHost({
+    functionsDir: options.functionsDir,
+    port: options.port ?? options.settings.localHttpPort ?? DEFAULT_PORT,
+    functionKey,
+    enableTimers: options.enableTimers,
+    routePrefix: readRoutePrefix(path.join(options.appRoot, 'host.json')),
+    log: options.log,
+  });
+
+  const hasFunction = (name: string) => host.functions.some((fn) => fn.name.toLowerCase() === name);
+  let webhookUrl: string | undefined;
+  if (hasFunction('allocate')) {
+    const allocateUrl = host.functionUrl('allocate');
+    webhookUrl = `${allocateUrl}?code=${encodeURIComponent(functionKey)}`;
+    // Read by each audit run: enrollments whose webhook is not this URL get a `webhook-elsewhere` finding.
+    options.settings.applyDefault({
+      name: 'AUDIT_EXPECTED_WEBHOOK_URL',
+      value: allocateUrl,
+      showValue: true,
+    });
+  }
+
+  const banner = [...formatFunctionsBanner(host)];
+  if (webhookUrl) {
+    banner.push(`Webhook URL for DPS enrollments: ${maskWebhookUrl(webhookUrl)}  (the key: ${keyWhere})`);
+  }
+  if (hasFunction('audit')) {
+    const settings = readSettings(env);
+    const tables = Object.values(auditTableNames(settings.AUDIT_TABLE_PREFIX));
+    banner.push(
+      `Audit: scans on "${settings.AUDIT_SCHEDULE}" (AUDIT_SCHEDULE)` +
+        (host.timersEnabled ? '' : ', timers disabled: run it with the POST above') +
+        '; list the problems with `npm run audit -- list`',
+      `  tables: ${tables.join(', ')}`,
+    );
+  }
+  return { name: 'Functions host', host, webhookUrl, functionKey, banner, stop: () => host.stop() };
+}

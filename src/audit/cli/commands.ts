@@ -1,0 +1,296 @@
+// `npm run audit -- <command>`: the audit tables as readable tables (or JSON), and a scan run on demand. Each
+// command is one entry of COMMANDS (usage lines and a runner), so a new one (e.g. `decisions`) is one more entry.
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import type { z } from 'zod';
+import { UsageError } from '../../policy-tools/usage-error';
+import { readSettings, type Settings } from '../../settings';
+import { storageConnectionFrom } from '../connection';
+import { decodePageToken } from '../page-token';
+import type { ProblemFilters } from '../queries';
+import { countInput, errorCodeInput, idInput, kindInput, sinceInput, statusInput } from '../query-input';
+import { enrollmentFindings, problemsPage, registrationHistory, scanRuns, scanStatus } from '../read-views';
+import { auditStoreFor, createAuditDpsClient, scanOptionsFrom } from '../run-audit';
+import { runScan } from '../scan';
+import { AuditStore } from '../store';
+import { scanRunView, type ProblemView } from '../views';
+import { settingsEnvironment } from './local-settings';
+import { ProgressLine, ScanProgressTracker, type ProgressStream } from './progress';
+import { renderFindings, renderHistory, renderProblems, renderRunSummary, renderScans } from './render';
+
+export interface AuditCliIo {
+  stdout: { write(text: string): unknown };
+  /** Errors and the scan's progress line (redrawn in place when it is a terminal). */
+  stderr: ProgressStream;
+  /** Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** The folder of local.settings.json; default the working directory (npm runs scripts in the project root). */
+  cwd?: string;
+  /** Plain progress lines (stderr not a terminal) at most this often; 0: one per page; default 5 s. */
+  progressIntervalMs?: number;
+}
+
+export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
+
+export const DEFAULT_LIST_LIMIT = 100;
+const MAX_LIST_LIMIT = 100_000;
+const DEFAULT_SCANS = 20;
+
+/** Storage calls of the read commands: fail within about a second when storage is down, not after a minute. */
+const CLI_STORAGE_RETRY = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 };
+
+/** What a command runs with: settings and the store are made on first use, so `--help` needs neither. */
+export class CliSession {
+  private environment: NodeJS.ProcessEnv | undefined;
+  private appSettings: Settings | undefined;
+  private store: AuditStore | undefined;
+
+  constructor(readonly io: AuditCliIo) {}
+
+  out(text: string): void {
+    this.io.stdout.write(`${text}\n`);
+  }
+
+  get env(): NodeJS.ProcessEnv {
+    this.environment ??= settingsEnvironment(this.io.env ?? process.env, this.io.cwd ?? process.cwd());
+    return this.environment;
+  }
+
+  get settings(): Settings {
+    this.appSettings ??= readSettings(this.env);
+    return this.appSettings;
+  }
+
+  /** The store for reading (short retries). */
+  readStore(): AuditStore {
+    this.store ??= new AuditStore({
+      connection: storageConnectionFrom(this.settings.AUDIT_STORAGE_CONNECTION_STRING, this.env),
+      tablePrefix: this.settings.AUDIT_TABLE_PREFIX,
+      retry: CLI_STORAGE_RETRY,
+    });
+    return this.store;
+  }
+
+  /** The read store if one was made: its endpoint explains storage errors. */
+  get storeInUse(): AuditStore | undefined {
+    return this.store;
+  }
+}
+
+export interface Command {
+  /** Usage lines: the synopsis first, then indented explanations. */
+  usage: readonly string[];
+  run(args: readonly string[], session: CliSession): Promise<number>;
+}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+type Values = ReturnType<typeof parseArgs>['values'];
+
+function parse(args: readonly string[], options: Options, positionals: readonly string[] = []) {
+  let parsed: ReturnType<typeof parseArgs>;
+  try {
+    parsed = parseArgs({ args: [...args], options, allowPositionals: true, strict: true });
+  } catch (error) {
+    // Node's message goes on about `--`; its first sentence is the point.
+    throw new UsageError((error as Error).message.split(/\.\s/)[0] ?? String(error));
+  }
+  const extra = parsed.positionals[positionals.length];
+  if (extra !== undefined) throw new UsageError(`unexpected argument '${extra}'`);
+  const missing = positionals[parsed.positionals.length];
+  if (missing !== undefined) throw new UsageError(`which ${missing}?`);
+  return { values: parsed.values, positionals: parsed.positionals };
+}
+
+/** A value through one of the shared input schemas; `label` names it in the error. */
+function validated<S extends z.ZodType<unknown, string>>(
+  schema: S,
+  value: string,
+  label: string,
+): z.output<S> {
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data;
+  throw new UsageError(`${label} ${parsed.error.issues[0]?.message ?? 'is not valid'}`);
+}
+
+/** An option's value, validated; undefined when the option is absent. */
+function option<S extends z.ZodType<unknown, string>>(
+  schema: S,
+  values: Values,
+  name: string,
+): z.output<S> | undefined {
+  const value = values[name];
+  return typeof value === 'string' ? validated(schema, value, `--${name}`) : undefined;
+}
+
+function printJson(session: CliSession, value: unknown): void {
+  session.out(JSON.stringify(value, null, 2));
+}
+
+const list: Command = {
+  usage: [
+    'list [--status s] [--group g] [--kind group|individual] [--error-code n] [--since 1h|ISO]',
+    '     [--resolved|--open] [--limit n] [--json]',
+    '    Problems recorded by the audit (open and resolved unless --open or --resolved), by group and',
+    `    registration id. --since: first seen in the last 30m/12h/7d/2w, or since a date-time. --limit: default ${DEFAULT_LIST_LIMIT}.`,
+  ],
+  async run(args, session) {
+    const { values } = parse(args, {
+      status: { type: 'string' },
+      group: { type: 'string' },
+      kind: { type: 'string' },
+      'error-code': { type: 'string' },
+      since: { type: 'string' },
+      resolved: { type: 'boolean' },
+      open: { type: 'boolean' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    if (values.resolved && values.open) throw new UsageError('--resolved and --open exclude each other');
+    const filters: ProblemFilters = {
+      status: option(statusInput, values, 'status'),
+      group: option(idInput, values, 'group'),
+      kind: option(kindInput, values, 'kind'),
+      errorCode: option(errorCodeInput, values, 'error-code'),
+      since: option(sinceInput(), values, 'since'),
+      resolved: values.resolved ? true : values.open ? false : undefined,
+    };
+    const limit = option(countInput(MAX_LIST_LIMIT), values, 'limit') ?? DEFAULT_LIST_LIMIT;
+    // One row past the limit tells whether more match.
+    const rows: ProblemView[] = [];
+    let token: string | undefined;
+    do {
+      const page = await problemsPage(session.readStore(), filters, {
+        pageSize: Math.min(1000, limit + 1 - rows.length),
+        continuationToken: token === undefined ? undefined : decodePageToken(token),
+      });
+      rows.push(...page.items);
+      token = page.continuationToken;
+    } while (token !== undefined && rows.length <= limit);
+    const shown = rows.slice(0, limit);
+    if (values.json) printJson(session, shown);
+    else session.out(renderProblems(shown, rows.length > limit));
+    return EXIT.ok;
+  },
+};
+
+const history: Command = {
+  usage: [
+    'history <registrationId> [--group g] [--json]',
+    "    A device's problem status transitions, oldest first (--group: only in that enrollment group).",
+  ],
+  async run(args, session) {
+    const { values, positionals } = parse(args, { group: { type: 'string' }, json: { type: 'boolean' } }, [
+      'registration id',
+    ]);
+    const registrationId = validated(idInput, positionals[0] ?? '', 'the registration id');
+    const rows = await registrationHistory(session.readStore(), registrationId, {
+      group: option(idInput, values, 'group'),
+    });
+    if (values.json) printJson(session, rows);
+    else session.out(renderHistory(registrationId, rows));
+    return EXIT.ok;
+  },
+};
+
+const scans: Command = {
+  usage: [
+    'scans [--limit n] [--json]',
+    `    The newest scan runs (default ${DEFAULT_SCANS}) and where the scan stands.`,
+  ],
+  async run(args, session) {
+    const { values } = parse(args, { limit: { type: 'string' }, json: { type: 'boolean' } });
+    const limit = option(countInput(1000), values, 'limit') ?? DEFAULT_SCANS;
+    const store = session.readStore();
+    const [runs, state] = await Promise.all([scanRuns(store, limit), scanStatus(store)]);
+    if (values.json) printJson(session, { items: runs, state });
+    else session.out(renderScans(runs, state));
+    return EXIT.ok;
+  },
+};
+
+const findings: Command = {
+  usage: [
+    'findings [--json]',
+    '    Enrollment configuration findings: every group, and the individual enrollments with findings.',
+  ],
+  async run(args, session) {
+    const { values } = parse(args, { json: { type: 'boolean' } });
+    const rows = await enrollmentFindings(session.readStore());
+    if (values.json) printJson(session, rows);
+    else session.out(renderFindings(rows));
+    return EXIT.ok;
+  },
+};
+
+const scan: Command = {
+  usage: [
+    'scan [--json]',
+    '    Runs one scan run now, as the timer does (same budgets and lease), with a progress line on',
+    '    stderr, then prints the run. Exit code 1 when the run failed or another run holds the lease.',
+  ],
+  async run(args, session) {
+    const { values } = parse(args, { json: { type: 'boolean' } });
+    const { settings, env } = session;
+    const startedMs = Date.now();
+    const line = new ProgressLine(session.io.stderr, () => tracker.sample(), {
+      intervalMs: session.io.progressIntervalMs,
+    });
+    const log = (level: 'info' | 'warn', message: string) =>
+      line.note(`${level === 'warn' ? 'warning' : 'info'}: ${message}`);
+    const dps = createAuditDpsClient(settings, log);
+    const tracker = new ScanProgressTracker(
+      () => dps.stats().operations,
+      () => Date.now() - startedMs,
+    );
+    let run;
+    try {
+      await session.readStore().ensureTables(); // a quick, clear failure when storage is unreachable
+      line.start();
+      run = await runScan(
+        { dps, store: auditStoreFor(settings, env) },
+        {
+          ...scanOptionsFrom(settings, env, log),
+          onProgress: (progress) => {
+            tracker.record(progress);
+            line.changed();
+          },
+        },
+      );
+    } finally {
+      line.stop();
+      await dps.close();
+    }
+    const view = scanRunView(run);
+    if (values.json) printJson(session, view);
+    else session.out(renderRunSummary(view));
+    return run.outcome === 'completed' || run.outcome === 'resumable' ? EXIT.ok : EXIT.failed;
+  },
+};
+
+/** Every command, in the order --help lists them. */
+export const COMMANDS: Readonly<Record<string, Command>> = { list, history, scans, findings, scan };
+
+/** The usage of one command, for `<command> --help`. */
+export function commandUsage(command: Command): string {
+  return [
+    'Usage: npm run audit -- <command> [options]',
+    '',
+    ...command.usage.map((text) => `  ${text}`),
+  ].join('\n');
+}
+
+export function usage(): string {
+  const commands = Object.values(COMMANDS).flatMap((command) => [
+    ...command.usage.map((text) => `  ${text}`),
+    '',
+  ]);
+  return [
+    'Usage: npm run audit -- <command> [options]',
+    '',
+    ...commands,
+    'Settings come from the environment, then from local.settings.json Values (as the Functions host reads',
+    'them): AUDIT_STORAGE_CONNECTION_STRING or AzureWebJobsStorage, AUDIT_TABLE_PREFIX, and for scan',
+    'DPS_CONNECTION_STRING or DPS_HOST_NAME. Times are UTC.',
+    '',
+    'Exit codes: 0 done, 1 failed (storage, settings, a failed or skipped scan run), 2 bad arguments.',
+  ].join('\n');
+}

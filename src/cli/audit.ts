@@ -1,0 +1,46 @@
+// `npm run audit -- <command>`: list, history, scans, findings and scan (src/audit/cli). `main` takes its streams,
+// environment and folder as arguments, so tests run it in-process.
+import { COMMANDS, CliSession, commandUsage, EXIT, usage, type AuditCliIo } from '../audit/cli/commands';
+import { explainFailure } from '../audit/cli/errors';
+import { UsageError } from '../policy-tools/usage-error';
+
+export type { AuditCliIo } from '../audit/cli/commands';
+
+/** Runs one command; resolves with the exit code: 0 done, 1 failed, 2 bad arguments. */
+export async function main(argv: readonly string[], io: AuditCliIo): Promise<number> {
+  const [name, ...args] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    (name === undefined ? io.stderr : io.stdout).write(`${usage()}\n`);
+    return name === undefined ? EXIT.usage : EXIT.ok;
+  }
+  const command = Object.hasOwn(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (command === undefined) {
+    io.stderr.write(
+      `audit: unknown command '${name}'; use ${Object.keys(COMMANDS).join(', ')} (--help for usage)\n`,
+    );
+    return EXIT.usage;
+  }
+  if (args.includes('--help') || args.includes('-h')) {
+    io.stdout.write(`${commandUsage(command)}\n`);
+    return EXIT.ok;
+  }
+  const session = new CliSession(io);
+  try {
+    return await command.run(args, session);
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.stderr.write(`audit ${name}: ${error.message} (see --help)\n`);
+      return EXIT.usage;
+    }
+    io.stderr.write(`audit ${name}: ${explainFailure(error, session.storeInUse)}\n`);
+    return EXIT.failed;
+  }
+}
+
+if (require.main === module) {
+  void main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr }).then((code) => {
+    // Idle keep-alive connections to storage would hold the process open for a while: end now.
+    process.exitCode = code;
+    process.stdout.write('', () => process.exit(code));
+  });
+}
