@@ -34,6 +34,8 @@ export interface ScanProgress {
   /** Pages of registration states or individual enrollments read by this run so far. */
   pages: number;
   registrationsRead: number;
+  /** Problem registrations seen by this run so far (new or already recorded). */
+  problemsSeen: number;
 }
 
 export interface ScanRunContext {
@@ -86,6 +88,7 @@ export class ScanRun {
           ...where,
           pages: this.pages,
           registrationsRead: context.counters.registrationsRead,
+          problemsSeen: context.counters.problemsSeen,
         });
       },
     };

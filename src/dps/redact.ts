@@ -12,7 +12,7 @@ const SECRET_PATTERNS: readonly RegExp[] = [
   // A loose `sig=` field (token fragments, query strings).
   /(\bsig=)[^&"'\s,;]+/gi,
   // Webhook function keys: ?code=, &code=, JSON-escaped \u0026code= and %26code=.
-  /((?:[?&]|\\u0026|%26)code=)[^&#"'\s\\]+/gi,
+  /((?:[?&]|\\u0026|%26)code=)[^&#"'\s\\)]+/gi,
   // Entra access tokens.
   /(\bBearer\s+)[\w.~+/-]+=*/gi,
   // Symmetric keys in JSON text: "primaryKey": "...", "secondaryKey": "...".

@@ -95,7 +95,7 @@ describe('scan', () => {
   it('runs a scan run with a progress line on stderr, then prints the run', () => {
     expect(first).toMatchObject({ code: 0 });
     const progress = first.stderr.split('\n').filter((line) => line !== '');
-    const figures = '· [\\d,]+ registrations read · [\\d,]+ DPS operations · [\\d.]+ m?s';
+    const figures = '· [\\d,]+ registrations read · [\\d,]+ problems? · [\\d,]+ DPS operations · [\\d.]+ m?s';
     expect(progress[0]).toMatch(new RegExp(`^scan: 0 groups done, listing enrollment groups ${figures}$`));
     expect(progress).toEqual(
       expect.arrayContaining([
@@ -104,7 +104,7 @@ describe('scan', () => {
         expect.stringMatching(new RegExp(`^scan: 2 groups done, reading individual enrollments ${figures}$`)),
       ]),
     );
-    expect(progress.at(-1)).toMatch(/ · 29 registrations read · /);
+    expect(progress.at(-1)).toMatch(/ · 29 registrations read · 23 problems · /);
     expect(first.stdout).toMatch(/^Scan run [0-9a-f-]{36} completed in /);
     // 2 groups x 14 registrations + the individual enrollment; 2 x 11 problems + 1.
     const [row] = tableRows(first.stdout);

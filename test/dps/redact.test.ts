@@ -75,3 +75,9 @@ describe('stripEnrollmentSecrets', () => {
     expect(stripEnrollmentSecrets(enrollment)).toEqual(enrollment);
   });
 });
+
+it('masks a function key inside parentheses without eating the closing one', () => {
+  expect(redactSecrets('allocation failed (https://fn.example/api/allocate?code=abc-DEF_1==)')).toBe(
+    'allocation failed (https://fn.example/api/allocate?code=***)',
+  );
+});

@@ -17,8 +17,8 @@ export interface ProgressSample {
   phase: 'starting' | 'groups' | 'individuals';
   groupsDone: number;
   registrationsRead: number;
-  /** Shown when the scan engine reports it. */
-  problemsFound?: number;
+  /** Problem registrations seen so far (new or already recorded). */
+  problems: number;
   dpsOperations: number;
   elapsedMs: number;
 }
@@ -33,7 +33,7 @@ export function formatProgress(sample: ProgressSample): string {
   const parts = [
     `${formatCount(sample.groupsDone)} ${sample.groupsDone === 1 ? 'group' : 'groups'} done, ${where}`,
     `${formatCount(sample.registrationsRead)} registrations read`,
-    ...(sample.problemsFound === undefined ? [] : [`${formatCount(sample.problemsFound)} problems found`]),
+    `${formatCount(sample.problems)} ${sample.problems === 1 ? 'problem' : 'problems'}`,
     `${formatCount(sample.dpsOperations)} DPS operations`,
     formatDuration(sample.elapsedMs),
   ];
@@ -46,20 +46,20 @@ export class ScanProgressTracker {
   private group: string | undefined;
   private groupsDone = 0;
   private registrationsRead = 0;
-  private problemsFound: number | undefined;
+  private problems = 0;
 
   constructor(
     private readonly dpsOperations: () => number,
     private readonly elapsedMs: () => number,
   ) {}
 
-  /** A page was read. The engine may report problemsFound too; it is shown when it does. */
-  record(progress: ScanProgress & { problemsFound?: number }): void {
+  /** A page was read. */
+  record(progress: ScanProgress): void {
     if (this.phase === 'groups' && progress.enrollmentGroupId !== this.group) this.groupsDone++;
     this.phase = progress.phase;
     this.group = progress.phase === 'groups' ? progress.enrollmentGroupId : undefined;
     this.registrationsRead = progress.registrationsRead;
-    if (progress.problemsFound !== undefined) this.problemsFound = progress.problemsFound;
+    this.problems = progress.problemsSeen;
   }
 
   sample(): ProgressSample {
@@ -68,7 +68,7 @@ export class ScanProgressTracker {
       group: this.group,
       groupsDone: this.groupsDone,
       registrationsRead: this.registrationsRead,
-      problemsFound: this.problemsFound,
+      problems: this.problems,
       dpsOperations: this.dpsOperations(),
       elapsedMs: this.elapsedMs(),
     };
