@@ -2,12 +2,13 @@
 // figures next to their goals. Goals are reported, never asserted: the exit code is non-zero only when a
 // module could not run. To add a benchmark, write a module exporting a BenchModule and list it below.
 import { allocationBench } from './allocation';
+import { auditBench } from './audit';
 import { clientReadBench } from './dps-client-read';
 import { registrationsBench } from './dps-emulator-registrations';
 import { formatFigures, type BenchModule, type BenchOptions } from './figures';
 import { machineInfo } from './machine';
 
-const MODULES: readonly BenchModule[] = [allocationBench, registrationsBench, clientReadBench];
+const MODULES: readonly BenchModule[] = [allocationBench, registrationsBench, clientReadBench, auditBench];
 
 interface Arguments {
   names: string[];
