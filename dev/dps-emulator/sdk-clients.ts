@@ -33,10 +33,13 @@ export interface EmulatorAddress {
   caCertificatePem: string;
 }
 
-/** An azure-iot-http-base Http whose requests reach the emulator. */
-export function emulatorHttpBase(emulator: EmulatorAddress): HttpBase {
+/** An azure-iot-http-base Http whose requests reach the emulator (by default one TLS connection per request). */
+export function emulatorHttpBase(
+  emulator: EmulatorAddress,
+  agent: https.Agent = new PortAgent(emulator.port, { ca: emulator.caCertificatePem }),
+): HttpBase {
   const base = new HttpBase();
-  base.setOptions({ http: { agent: new PortAgent(emulator.port, { ca: emulator.caCertificatePem }) } });
+  base.setOptions({ http: { agent } });
   return base;
 }
 
@@ -58,6 +61,7 @@ export function createSdkDeviceClient(
 export function createSdkServiceClient(
   emulator: EmulatorAddress,
   sdkConnectionString: string,
+  agent?: https.Agent,
 ): ProvisioningServiceClient {
   const parsed = ConnectionString.parse(sdkConnectionString, [
     'HostName',
@@ -75,7 +79,11 @@ export function createSdkServiceClient(
   };
   return new ProvisioningServiceClient(
     config,
-    new RestApiClient(config, 'azure-iot-provisioning-service/emulator-test', emulatorHttpBase(emulator)),
+    new RestApiClient(
+      config,
+      'azure-iot-provisioning-service/emulator-test',
+      emulatorHttpBase(emulator, agent),
+    ),
   );
 }
 
