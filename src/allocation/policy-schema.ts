@@ -20,8 +20,6 @@ export const stringMatcherSchema = z.union([
 ]);
 export type StringMatcher = z.infer<typeof stringMatcherSchema>;
 
-const jsonScalarSchema = z.union([z.string(), z.number(), z.boolean(), z.null()]);
-
 export const payloadConditionSchema = z
   .strictObject({
     equals: z.unknown().optional().describe('The field equals this JSON value.'),
@@ -201,5 +199,3 @@ export const policySchema = z
   .describe('dps-allocator allocation policy');
 export type Policy = z.infer<typeof policySchema>;
 export type PolicyInput = z.input<typeof policySchema>;
-
-export { jsonScalarSchema };
