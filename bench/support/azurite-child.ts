@@ -3,9 +3,9 @@
 // bench/support/child-process.ts: `ready` carries the connection string; 'usage' also returns the HTTP requests
 // served since the previous 'usage' (a transaction is one request), counted on Node's http diagnostics channel.
 import { subscribe } from 'node:diagnostics_channel';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { startAzurite } from '../../dev/azurite';
 import type { ChildUsage } from './child-process';
+import { failedToStart, serveBenchChild } from './serve-child';
 
 export interface AzuriteReady {
   type: 'ready';
@@ -23,40 +23,16 @@ async function main(): Promise<void> {
     requests++;
   });
   const azurite = await startAzurite();
-  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-  loopDelay.enable();
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= azurite.stop().finally(() => {
-      loopDelay.disable();
-      if (process.connected) process.disconnect();
-    });
-    return stopping;
-  };
-  process.on('message', (message) => {
-    if (message === 'stop') void stop();
-    if (message === 'usage') {
-      const cpu = process.cpuUsage();
-      const usage: AzuriteUsage = {
-        type: 'usage',
-        cpuMicros: cpu.user + cpu.system,
-        loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
-        loopDelayMaxMs: loopDelay.max / 1e6,
-        requests,
-      };
-      requests = 0;
-      loopDelay.reset();
-      process.send?.(usage);
-    }
-  });
-  process.on('disconnect', () => void stop());
-  process.once('SIGTERM', () => void stop().finally(() => process.exit(0)));
   const ready: AzuriteReady = { type: 'ready', connectionString: azurite.connectionString };
-  process.send?.(ready);
+  serveBenchChild({
+    ready,
+    stop: () => azurite.stop(),
+    usageExtra: (): Pick<AzuriteUsage, 'requests'> => {
+      const served = requests;
+      requests = 0;
+      return { requests: served };
+    },
+  });
 }
 
-main().catch((error: unknown) => {
-  process.stderr.write(`benchmark Azurite failed to start: ${(error as Error).message}\n`);
-  process.exitCode = 1;
-  if (process.connected) process.disconnect();
-});
+main().catch((error: unknown) => failedToStart('Azurite', error));

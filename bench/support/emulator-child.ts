@@ -4,7 +4,6 @@
 // bench/support/child-process.ts): the ready message carries the connection details, the CA certificate and the
 // seeding result; 'usage' also returns the emulator's counters since the previous 'usage'. The certificate goes
 // to a temporary directory removed on stop unless --cert-dir is given. Nothing of the environment is read.
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { parseCliArguments } from '../../dev/dps-emulator/cli';
 import {
   startDpsEmulator,
@@ -13,6 +12,7 @@ import {
   type SeedResult,
 } from '../../dev/dps-emulator';
 import type { ChildUsage } from './child-process';
+import { failedToStart, serveBenchChild } from './serve-child';
 
 export interface EmulatorReady {
   type: 'ready';
@@ -48,34 +48,6 @@ async function start(argv: string[]): Promise<{ emulator: DpsEmulator; seed: See
 
 async function main(argv: string[]): Promise<void> {
   const { emulator, seed } = await start(argv);
-  const loopDelay = monitorEventLoopDelay({ resolution: 1 });
-  loopDelay.enable();
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= emulator.stop().finally(() => {
-      loopDelay.disable();
-      if (process.connected) process.disconnect();
-    });
-    return stopping;
-  };
-  process.on('message', (message) => {
-    if (message === 'stop') void stop();
-    if (message === 'usage') {
-      const cpu = process.cpuUsage();
-      const usage: EmulatorUsage = {
-        type: 'usage',
-        cpuMicros: cpu.user + cpu.system,
-        loopDelayP99Ms: loopDelay.percentile(99) / 1e6,
-        loopDelayMaxMs: loopDelay.max / 1e6,
-        stats: emulator.stats,
-      };
-      loopDelay.reset();
-      emulator.resetStats();
-      process.send?.(usage);
-    }
-  });
-  process.on('disconnect', () => void stop());
-  process.once('SIGTERM', () => void stop().finally(() => process.exit(0)));
   const ready: EmulatorReady = {
     type: 'ready',
     deviceEndpoint: emulator.deviceEndpoint,
@@ -87,11 +59,15 @@ async function main(argv: string[]): Promise<void> {
     linkedHubs: emulator.linkedHubs.map((hub) => hub.hostName),
     seed,
   };
-  process.send?.(ready);
+  serveBenchChild({
+    ready,
+    stop: () => emulator.stop(),
+    usageExtra: (): Pick<EmulatorUsage, 'stats'> => {
+      const stats = emulator.stats;
+      emulator.resetStats();
+      return { stats };
+    },
+  });
 }
 
-main(process.argv.slice(2)).catch((error: unknown) => {
-  process.stderr.write(`benchmark DPS emulator failed to start: ${(error as Error).message}\n`);
-  process.exitCode = 1;
-  if (process.connected) process.disconnect();
-});
+main(process.argv.slice(2)).catch((error: unknown) => failedToStart('DPS emulator', error));
