@@ -3,7 +3,7 @@
 // and for a peer written on the official azure-iot-provisioning-service SDK with single upserts, on the same data.
 // Every party has a process of its own: the DPS emulator (seeded at start), Azurite (a fresh one per scanner, so
 // each starts from empty tables and an unloaded storage process) and each scanner (so its peak RSS is its own).
-// They share the machine's cores. Then the audit's peak RSS at three sizes: is it flat as N grows?
+// They share the machine's cores. Then the audit's peak RSS from 25,000 to 400,000 registrations: is it flat as N grows?
 import { randomUUID } from 'node:crypto';
 import { DpsClient } from '../src/dps/client';
 import { figure, formatValue, type BenchModule, type BenchOptions, type Figure } from './figures';
@@ -18,7 +18,12 @@ import type { AzuriteUsage } from './support/azurite-child';
 import { childUsage, stopBenchChild, type BenchChild } from './support/child-process';
 import { startEmulatorChild } from './support/dps-children';
 import type { EmulatorReady, EmulatorUsage } from './support/emulator-child';
-import { AUDIT_BENCH_SETTINGS, type ScanReport, type ScanRequest } from './support/scanner-protocol';
+import {
+  AUDIT_BENCH_SETTINGS,
+  type MemorySample,
+  type ScanReport,
+  type ScanRequest,
+} from './support/scanner-protocol';
 
 /** Status mix of every group: 80% assigned, the rest problems. */
 const STATUS_SHARES = { assigned: 0.8, failed: 0.12, unassigned: 0.04, assigning: 0.02, disabled: 0.02 };
@@ -229,6 +234,16 @@ function cpuNote(m: ScanMeasure): string {
   );
 }
 
+/** Where a process's memory was at its sampled peak, in MiB. */
+function peakComposition(sample: MemorySample): string {
+  const part = (bytes: number) => mib(bytes).toFixed(1);
+  return (
+    `RSS ${part(sample.rssBytes)}: V8 new space ${part(sample.newSpaceBytes)}, old space ${part(sample.oldSpaceBytes)}, ` +
+    `other spaces ${part(sample.otherSpacesBytes)}, V8 malloc ${part(sample.v8MallocBytes)} ` +
+    `(most so far ${part(sample.v8PeakMallocBytes)}), external ${part(sample.externalBytes)}`
+  );
+}
+
 function minutesAt(operations: number, perMinute: number): string {
   const seconds = (60 * operations) / perMinute;
   return seconds < 120 ? `${formatValue(seconds)} s` : `${formatValue(seconds / 60)} min`;
@@ -261,7 +276,8 @@ function scannerFigures(series: Series): Figure[] {
         `; V8 heap retained after the scan (after a full GC) ${mib(medianOf(series, retained)).toFixed(1)} MiB` +
         (rescan
           ? `; peak after the rescan ${mib(rescanMedian((m) => m.report.maxRssBytes)).toFixed(1)} MiB`
-          : ''),
+          : '') +
+        `; at the highest sampled RSS (${peakComposition(representative(series).first.report.atPeak)})`,
     }),
     figure(
       `${name}: DPS operations per 1,000 registrations`,
@@ -441,7 +457,9 @@ export async function measureAudit(options: BenchOptions): Promise<Figure[]> {
   const main: Dataset = options.quick ? { groups: 10, perGroup: 1000 } : { groups: 100, perGroup: 1000 };
   const peerRuns = options.quick ? 1 : PEER_RUNS;
   // Memory as N grows: more groups of the same 1,000 (every page alike), so only the scan's length changes.
-  const smaller: Dataset[] = options.quick ? [] : [25, 50].map((groups) => ({ groups, perGroup: 1000 }));
+  const smaller: Dataset[] = options.quick
+    ? []
+    : [25, 50, 200, 400].map((groups) => ({ groups, perGroup: 1000 }));
 
   const [ours, peer, peerProblemsOnly] = await onDataset(main, async (emulator) => [
     await series(emulator, main, OURS, AUDIT_RUNS),

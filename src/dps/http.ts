@@ -1,6 +1,7 @@
 // One HTTP exchange with DPS over a keep-alive undici pool; network faults become typed errors.
 import { Pool, type Dispatcher } from 'undici';
 import { DpsError, DpsTransientError } from './errors';
+import { keepWebAssemblyOnBaselineCompiler } from './wasm-tiering';
 
 export interface DpsHttpOptions {
   /** `https://host[:port]`. */
@@ -96,6 +97,7 @@ export class DpsHttp {
     this.headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
     this.bodyTimeoutMs = options.bodyTimeoutMs ?? 30_000;
     this.ownsDispatcher = options.dispatcher === undefined;
+    if (this.ownsDispatcher) keepWebAssemblyOnBaselineCompiler();
     this.dispatcher =
       options.dispatcher ??
       new Pool(options.origin, {

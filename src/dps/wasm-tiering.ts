@@ -1,0 +1,17 @@
+// undici parses HTTP/1.1 with llhttp compiled to WebAssembly. V8 compiles it with Liftoff, then recompiles its hot
+// parser functions with TurboFan, whose compile zones peak at ~35 MiB of malloc that the C allocator keeps: +12 MiB
+// of RSS for the life of a Functions worker (measured: `npm run bench -- audit`, peak RSS 122 -> 110 MiB). Liftoff
+// code parses the DPS client's few responses per second with no measurable cost (same scan throughput).
+import { setFlagsFromString } from 'node:v8';
+
+let applied = false;
+
+/**
+ * Keeps WebAssembly on V8's baseline compiler. Call before undici's first connection (it compiles llhttp then);
+ * it applies to every WebAssembly module compiled afterwards in this process, and the deployed app has no other.
+ */
+export function keepWebAssemblyOnBaselineCompiler(): void {
+  if (applied) return;
+  applied = true;
+  setFlagsFromString('--liftoff-only');
+}
