@@ -27,7 +27,14 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/allocation/**/*.ts', 'src/dps/**/*.ts', 'src/audit/**/*.ts', 'src/settings.ts'],
+    files: [
+      'src/allocation/**/*.ts',
+      'src/dps/**/*.ts',
+      'src/audit/**/*.ts',
+      'src/decisions/**/*.ts',
+      'src/dashboard/**/*.ts',
+      'src/settings.ts',
+    ],
     rules: {
       'no-restricted-imports': [
         'error',

@@ -3,12 +3,19 @@
 // module could not run. To add a benchmark, write a module exporting a BenchModule and list it below.
 import { allocationBench } from './allocation';
 import { auditBench } from './audit';
+import { decisionsBench } from './decisions';
 import { clientReadBench } from './dps-client-read';
 import { registrationsBench } from './dps-emulator-registrations';
 import { formatFigures, type BenchModule, type BenchOptions } from './figures';
 import { machineInfo } from './machine';
 
-const MODULES: readonly BenchModule[] = [allocationBench, registrationsBench, clientReadBench, auditBench];
+const MODULES: readonly BenchModule[] = [
+  allocationBench,
+  registrationsBench,
+  clientReadBench,
+  auditBench,
+  decisionsBench,
+];
 
 interface Arguments {
   names: string[];

@@ -90,6 +90,15 @@ param auditExpectedWebhookUrl string = ''
 @description('AUDIT_PAGE_SIZE: registration states per DPS query page; empty = the default in src/settings.ts.')
 param auditPageSize string = ''
 
+@description('DECISION_LOG_ENABLED: true or false, whether allocate records each decision in the decision table; empty = the default in src/settings.ts.')
+param decisionLogEnabled string = ''
+
+@description('DECISION_LOG_MAX_WAIT_MS: longest allocate waits for its decision row before answering DPS, in ms; empty = the default in src/settings.ts.')
+param decisionLogMaxWaitMs string = ''
+
+@description('DECISION_LOG_MAX_QUEUE: most decision rows held while table storage is unreachable; empty = the default in src/settings.ts.')
+param decisionLogMaxQueue string = ''
+
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -167,6 +176,19 @@ var appSettings = [
   {
     name: 'AUDIT_PAGE_SIZE'
     value: auditPageSize
+  }
+  {
+    // The decision table lives with the audit tables (AUDIT_STORAGE_CONNECTION_STRING, else AzureWebJobsStorage).
+    name: 'DECISION_LOG_ENABLED'
+    value: decisionLogEnabled
+  }
+  {
+    name: 'DECISION_LOG_MAX_WAIT_MS'
+    value: decisionLogMaxWaitMs
+  }
+  {
+    name: 'DECISION_LOG_MAX_QUEUE'
+    value: decisionLogMaxQueue
   }
 ]
 

@@ -107,6 +107,35 @@ export const settingsSchema = z.object({
     .max(1000)
     .default(100)
     .describe('Items per DPS query page (x-ms-max-item-count).'),
+  // The decision log: every allocate decision as a row of <AUDIT_TABLE_PREFIX>Decisions, on the audit's storage.
+  DECISION_LOG_ENABLED: z
+    .enum(['true', 'false'], { error: 'must be true or false' })
+    .default('true')
+    .transform((value) => value === 'true')
+    .describe(
+      'Whether allocate records each decision in the <AUDIT_TABLE_PREFIX>Decisions table (on the audit storage). ' +
+        'Without a storage connection the log is off and allocation goes on.',
+    ),
+  DECISION_LOG_MAX_WAIT_MS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(5000)
+    .default(100)
+    .describe(
+      'Longest allocate waits for its decision row to be written before answering DPS; a row not written by ' +
+        'then stays queued and is written in the background. 0: never wait.',
+    ),
+  DECISION_LOG_MAX_QUEUE: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(1_000_000)
+    .default(10_000)
+    .describe(
+      'Most decision rows held in memory while table storage is unreachable; beyond it the oldest are dropped ' +
+        '(and the count is logged).',
+    ),
 });
 
 export type Settings = z.infer<typeof settingsSchema>;

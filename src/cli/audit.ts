@@ -1,5 +1,5 @@
-// `npm run audit -- <command>`: list, history, scans, findings and scan (src/audit/cli). `main` takes its streams,
-// environment and folder as arguments, so tests run it in-process.
+// `npm run audit -- <command>`: list, history, scans, findings, scan and decisions (src/audit/cli). `main` takes its
+// streams, environment and folder as arguments, so tests run it in-process.
 import { COMMANDS, CliSession, commandUsage, EXIT, usage, type AuditCliIo } from '../audit/cli/commands';
 import { explainFailure } from '../audit/cli/errors';
 import { UsageError } from '../policy-tools/usage-error';

@@ -1,18 +1,16 @@
 // DPS custom allocation webhook: set this function's URL (with ?code=<function key>) as the
-// customAllocationDefinition.webhookUrl of an enrollment.
+// customAllocationDefinition.webhookUrl of an enrollment. Each decision is also recorded in the decision table.
 import { app } from '@azure/functions';
-import { createAllocationWebhook } from '../allocation/setup';
+import { createAllocateHandler } from '../decisions/allocate-handler';
 
-const answer = createAllocationWebhook();
+const allocate = createAllocateHandler();
 
 app.http('allocate', {
   methods: ['POST'],
   authLevel: 'function',
   route: 'allocate',
-  handler: async (request, context) => {
-    const { status, jsonBody, headers, log } = answer(await request.text());
-    if (log.outcome === 'assigned') context.log(JSON.stringify(log));
-    else context.warn(JSON.stringify(log));
-    return { status, jsonBody, headers };
-  },
+  handler: async (request, context) => allocate.answer(await request.text(), context),
 });
+
+// Rows still queued when the worker stops are written if storage allows (bounded).
+app.hook.appTerminate(() => allocate.close());

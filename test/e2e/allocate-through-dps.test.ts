@@ -41,9 +41,11 @@ let host: FunctionsHost;
 let emulator: DpsEmulator;
 const hostLog: string[] = [];
 const savedPolicy = process.env.ALLOCATION_POLICY;
+const savedDecisionLog = process.env.DECISION_LOG_ENABLED;
 
 beforeAll(async () => {
   process.env.ALLOCATION_POLICY = JSON.stringify(policy); // read when the host loads the allocate function
+  process.env.DECISION_LOG_ENABLED = 'false'; // no storage here; test/decisions covers the decision table
   host = await startFunctionsHost({
     functionFiles: [require.resolve('../../src/functions/allocate')],
     port: 0,
@@ -61,6 +63,8 @@ afterAll(async () => {
   await host?.stop();
   if (savedPolicy === undefined) delete process.env.ALLOCATION_POLICY;
   else process.env.ALLOCATION_POLICY = savedPolicy;
+  if (savedDecisionLog === undefined) delete process.env.DECISION_LOG_ENABLED;
+  else process.env.DECISION_LOG_ENABLED = savedDecisionLog;
 });
 
 function customGroup(id: string, webhookUrl: string): void {

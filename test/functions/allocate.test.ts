@@ -1,6 +1,7 @@
+// The allocate function file: its registration, its answer and log line, and that it answers without storage
+// (the decision log says once that it is off). Decision rows themselves: test/decisions.
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { officialSample } from '../allocation/dps-bodies';
-import '../../src/functions/allocate';
 import { registeredFunction, triggerOf } from '../support/registered-functions';
 
 jest.mock(
@@ -10,6 +11,22 @@ jest.mock(
     virtual: true,
   },
 );
+
+const STORAGE_SETTINGS = ['AUDIT_STORAGE_CONNECTION_STRING', 'AzureWebJobsStorage', 'DECISION_LOG_ENABLED'];
+const saved = Object.fromEntries(STORAGE_SETTINGS.map((name) => [name, process.env[name]]));
+const notices: string[] = [];
+
+beforeAll(() => {
+  // No storage: the function must answer all the same.
+  for (const name of STORAGE_SETTINGS) delete process.env[name];
+  jest.spyOn(console, 'info').mockImplementation((message?: unknown) => notices.push(String(message)));
+  jest.requireActual('../../src/functions/allocate'); // after the settings above: it reads them on load
+});
+
+afterAll(() => {
+  jest.restoreAllMocks();
+  for (const [name, value] of Object.entries(saved)) if (value !== undefined) process.env[name] = value;
+});
 
 const allocate = () =>
   registeredFunction('allocate') as unknown as {
@@ -63,4 +80,17 @@ it('answers a broken body with a 400 and logs a warning', async () => {
   expect(response.status).toBe(400);
   expect(response.jsonBody.error).toMatch(/not valid JSON/);
   expect(levels).toEqual(['warning']);
+});
+
+it('answers without storage, and says once that the decision log is off', async () => {
+  const context = new InvocationContext({ functionName: 'allocate', logHandler: () => undefined });
+  for (let i = 0; i < 2; i++) {
+    const request = new HttpRequest({
+      method: 'POST',
+      url: 'http://127.0.0.1:7071/api/allocate',
+      body: { string: JSON.stringify(officialSample) },
+    });
+    expect(await allocate().handler(request, context)).toMatchObject({ status: 200 });
+  }
+  expect(notices).toEqual([expect.stringMatching(/^Decision log off: no storage account is configured/)]);
 });

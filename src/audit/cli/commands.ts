@@ -1,5 +1,5 @@
 // `npm run audit -- <command>`: the audit tables as readable tables (or JSON), and a scan run on demand. Each
-// command is one entry of COMMANDS (usage lines and a runner), so a new one (e.g. `decisions`) is one more entry.
+// command is one entry of COMMANDS (usage lines and a runner); `decisions` reads allocate's decision table.
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import type { z } from 'zod';
 import { UsageError } from '../../policy-tools/usage-error';
@@ -16,6 +16,11 @@ import { scanRunView, type ProblemView } from '../views';
 import { settingsEnvironment } from './local-settings';
 import { ProgressLine, ScanProgressTracker, type ProgressStream } from './progress';
 import { renderFindings, renderHistory, renderProblems, renderRunSummary, renderScans } from './render';
+import { readDecisions } from '../../decisions/queries';
+import { renderDecisions } from '../../decisions/render';
+import { DecisionStore } from '../../decisions/store';
+import { OUTCOMES, type DecisionOutcome } from '../../decisions/table';
+import type { DecisionView } from '../../decisions/views';
 
 export interface AuditCliIo {
   stdout: { write(text: string): unknown };
@@ -266,8 +271,76 @@ const scan: Command = {
   },
 };
 
+const DEFAULT_DECISIONS_SINCE_MS = 3_600_000;
+
+const decisions: Command = {
+  usage: [
+    'decisions [--since 1h|ISO] [--until 10m|ISO] [--hub h] [--outcome assigned|rejected|invalid-request]',
+    '          [--limit n] [--json]',
+    "    allocate's recorded decisions, oldest first: registration, group, rule, strategy, hub,",
+    '    initial or reprovision, latency; then the count per hub. --since: default 1h.',
+    `    --limit: default ${DEFAULT_LIST_LIMIT}.`,
+  ],
+  async run(args, session) {
+    const { values } = parse(args, {
+      since: { type: 'string' },
+      until: { type: 'string' },
+      hub: { type: 'string' },
+      outcome: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const outcome = values.outcome;
+    if (outcome !== undefined && !(OUTCOMES as readonly unknown[]).includes(outcome)) {
+      throw new UsageError(`--outcome must be one of ${OUTCOMES.join(', ')}`);
+    }
+    const hub = values.hub;
+    if (hub !== undefined && (typeof hub !== 'string' || hub.trim() === '')) {
+      throw new UsageError('--hub must not be empty');
+    }
+    const since = option(sinceInput(), values, 'since') ?? new Date(Date.now() - DEFAULT_DECISIONS_SINCE_MS);
+    const until = option(sinceInput(), values, 'until');
+    if (until !== undefined && until.getTime() <= since.getTime()) {
+      throw new UsageError('--until must be later than --since');
+    }
+    const limit = option(countInput(MAX_LIST_LIMIT), values, 'limit') ?? DEFAULT_LIST_LIMIT;
+    session.readStore(); // not read: its endpoint explains a storage error
+    const store = new DecisionStore({
+      connection: storageConnectionFrom(session.settings.AUDIT_STORAGE_CONNECTION_STRING, session.env),
+      tablePrefix: session.settings.AUDIT_TABLE_PREFIX,
+      retry: CLI_STORAGE_RETRY,
+    });
+    // One row past the limit tells whether more match.
+    const rows: DecisionView[] = [];
+    let token: string | undefined;
+    do {
+      const page = await readDecisions(store, {
+        since,
+        until,
+        hub,
+        outcome: outcome as DecisionOutcome | undefined,
+        limit: Math.min(1000, limit + 1 - rows.length),
+        continuationToken: token === undefined ? undefined : decodePageToken(token),
+      });
+      rows.push(...page.items);
+      token = page.continuationToken;
+    } while (token !== undefined && rows.length <= limit);
+    const shown = rows.slice(0, limit);
+    if (values.json) printJson(session, shown);
+    else session.out(renderDecisions(shown, rows.length > limit));
+    return EXIT.ok;
+  },
+};
+
 /** Every command, in the order --help lists them. */
-export const COMMANDS: Readonly<Record<string, Command>> = { list, history, scans, findings, scan };
+export const COMMANDS: Readonly<Record<string, Command>> = {
+  list,
+  history,
+  scans,
+  findings,
+  scan,
+  decisions,
+};
 
 /** The usage of one command, for `<command> --help`. */
 export function commandUsage(command: Command): string {

@@ -1,0 +1,73 @@
+// What the allocate function does with a request body: the webhook's answer, its log line, and the decision row,
+// awaited for at most DECISION_LOG_MAX_WAIT_MS so that on a healthy store the row is durable before DPS has its
+// answer (a Consumption or Flex instance may be frozen right after answering), and a storage problem costs the
+// allocation no more than that bound.
+import { createAllocationWebhook, type AllocationWebhook } from '../allocation/setup';
+import { readSettings } from '../settings';
+import { safeReason } from './reason';
+import { decisionRecorderFromSettings, type RecorderOptions } from './recorder';
+import { decisionRowFrom } from './table';
+import type { DecisionRecorder, RecordOutcome } from './writer';
+
+/** The InvocationContext log methods allocate uses. */
+export interface AllocateLog {
+  log(message: string): void;
+  warn(message: string): void;
+}
+
+/** Assignable to @azure/functions HttpResponseInit. */
+export interface AllocateResponse {
+  status: number;
+  jsonBody: unknown;
+  headers: Record<string, string>;
+}
+
+export interface AllocateHandler {
+  answer(body: string, log: AllocateLog): Promise<AllocateResponse>;
+  /** The decision row's fate, with the answer (tests and benchmarks). */
+  answerWithOutcome(body: string, log: AllocateLog): Promise<AllocateResponse & { recorded: RecordOutcome }>;
+  /** Writes what is queued and stops the decision log (the app's terminate hook). */
+  close(): Promise<void>;
+}
+
+export interface AllocateHandlerOptions extends RecorderOptions {
+  /** Default process.env. */
+  env?: NodeJS.ProcessEnv;
+  /** Default: the decision log of the settings. */
+  recorder?: DecisionRecorder;
+  /** Default: the webhook of the settings. */
+  webhook?: AllocationWebhook;
+}
+
+export function createAllocateHandler(options: AllocateHandlerOptions = {}): AllocateHandler {
+  const env = options.env ?? process.env;
+  const webhook = options.webhook ?? createAllocationWebhook(env);
+  const recorder = options.recorder ?? decisionRecorderFromSettings(readSettings(env), env, options);
+
+  const answerWithOutcome = async (body: string, log: AllocateLog) => {
+    const at = new Date();
+    const { status, jsonBody, headers, log: decision } = webhook(body);
+    // The log line, like the row, withholds payload values that strategies quote in their reasons.
+    const line = JSON.stringify({ ...decision, reason: safeReason(decision.reason) });
+    if (decision.outcome === 'assigned') log.log(line);
+    else log.warn(line);
+    let recorded: RecordOutcome;
+    try {
+      recorded = await recorder.record(decisionRowFrom(decision, at));
+    } catch (error) {
+      // record() never rejects; a row that cannot even be built must not fail the allocation either.
+      log.warn(`Decision log: row not recorded: ${(error as Error).message}`);
+      recorded = 'skipped';
+    }
+    return { status, jsonBody, headers, recorded };
+  };
+
+  return {
+    answerWithOutcome,
+    async answer(body, log) {
+      const { status, jsonBody, headers } = await answerWithOutcome(body, log);
+      return { status, jsonBody, headers };
+    },
+    close: () => recorder.close(),
+  };
+}

@@ -1,0 +1,62 @@
+// Where the decision writer's transactions go: the decision table, through @azure/data-tables with the SDK's own
+// retries off (the writer backs off itself; SDK retries would hold its queue for a minute) and each call
+// abandoned when the writer's timeout aborts it. The table is created on first use and again if it disappears.
+import type { TableClient, TableEntity, TransactionAction } from '@azure/data-tables';
+import { createTableClient, storageConnectionFrom } from '../audit/connection';
+import { isStorageStatus } from '../audit/store';
+import type { Settings } from '../settings';
+import { decisionsTableName, type DecisionRow } from './table';
+import type { DecisionSink } from './writer';
+
+/** A createTable that hangs is given up after this, so that a later write tries again. */
+const CREATE_TABLE_TIMEOUT_MS = 10_000;
+
+export class TableDecisionSink implements DecisionSink {
+  readonly target: string;
+  private tableReady: Promise<void> | undefined;
+
+  constructor(private readonly client: TableClient) {
+    const url = new URL(client.url);
+    this.target = `${url.protocol}//${url.host}${url.pathname}`.replace(/\/$/, '') + `/${client.tableName}`;
+  }
+
+  /** Creates the table (an existing one is fine); once, unless it failed. Starting it early saves the first write a round trip. */
+  prepare(): Promise<void> {
+    const abortSignal = AbortSignal.timeout(CREATE_TABLE_TIMEOUT_MS);
+    this.tableReady ??= this.client.createTable({ abortSignal }).then(
+      () => undefined,
+      (error: unknown) => {
+        this.tableReady = undefined;
+        throw error;
+      },
+    );
+    return this.tableReady;
+  }
+
+  async write(rows: readonly DecisionRow[], signal: AbortSignal): Promise<void> {
+    await this.prepare();
+    const actions = (): TransactionAction[] =>
+      rows.map((row) => ['upsert', row as unknown as TableEntity, 'Replace']);
+    try {
+      await this.client.submitTransaction(actions(), { abortSignal: signal });
+    } catch (error) {
+      if (!isStorageStatus(error, 404)) throw error;
+      // The table was deleted while this instance ran: create it again, once.
+      this.tableReady = undefined;
+      await this.prepare();
+      await this.client.submitTransaction(actions(), { abortSignal: signal });
+    }
+  }
+}
+
+/**
+ * The sink on the audit's storage (AUDIT_STORAGE_CONNECTION_STRING, else AzureWebJobsStorage). Throws
+ * AuditConfigurationError when no storage is configured.
+ */
+export function openDecisionSink(settings: Settings, env: NodeJS.ProcessEnv): TableDecisionSink {
+  const connection = storageConnectionFrom(settings.AUDIT_STORAGE_CONNECTION_STRING, env);
+  const client = createTableClient(connection, decisionsTableName(settings.AUDIT_TABLE_PREFIX), {
+    retryOptions: { maxRetries: 0 },
+  });
+  return new TableDecisionSink(client);
+}

@@ -1,0 +1,379 @@
+// The decision log's writer: a group commit in front of table storage. record() queues a row and settles when the
+// row is written or when `maxWaitMs` has passed, whichever is first; it never rejects, so a storage problem can
+// cost an allocation at most that bound. While a write is in flight, new rows queue and go together in the next
+// one (transactions of one partition, at most 100 rows, upserts: a retried transaction writes the same rows).
+// When storage fails, rows stay queued and are retried in the background with backoff. During a known outage, and
+// while a write has been in flight for longer than the bound (storage hanging or slow), record() settles at once
+// ('deferred') instead of waiting for a write that cannot come in time. The queue is bounded:
+// past `maxQueue` the oldest rows are dropped and counted. One warning per outage, one line when it ends.
+import { redactSecrets } from '../dps/redact';
+import type { DecisionRow } from './table';
+
+/**
+ * How record() settled. written: the row is stored. timed-out: not written within maxWaitMs (still queued).
+ * deferred: storage is known to be failing or slower than the bound, or waiting is off; the row stays queued.
+ * dropped: the queue was full and this row was among the oldest. skipped: the log is off or closed.
+ */
+export type RecordOutcome = 'written' | 'timed-out' | 'deferred' | 'dropped' | 'skipped';
+
+export interface DecisionRecorder {
+  /** Queues the row; settles by the bound, never rejects. */
+  record(row: DecisionRow): Promise<RecordOutcome>;
+  /** Writes what is queued (for at most `timeoutMs`), then stops; later records are skipped. */
+  close(timeoutMs?: number): Promise<void>;
+}
+
+export interface DecisionSink {
+  /** Where rows go, for messages (no secrets): e.g. the table URL. */
+  readonly target: string;
+  /** One transaction: rows of one partition, at most 100, upserted. Should give up when `signal` aborts. */
+  write(rows: readonly DecisionRow[], signal: AbortSignal): Promise<void>;
+}
+
+/** Where the writer reports outages, drops and recoveries: a few lines per outage, never one per decision. */
+export interface DecisionNotices {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
+export interface DecisionWriterOptions {
+  /** DECISION_LOG_MAX_WAIT_MS: longest record() waits for its row. 0: never waits. */
+  maxWaitMs: number;
+  /** DECISION_LOG_MAX_QUEUE: rows held while storage is away; the oldest beyond it are dropped. */
+  maxQueue: number;
+  notices: DecisionNotices;
+  /** A write that has not answered by then counts as failed (a hanging connection). Default 5,000 ms. */
+  writeTimeoutMs?: number;
+  /** Backoff between retries while storage fails: doubles from the first to the most. Default 250 ms to 30 s. */
+  retryInitialMs?: number;
+  retryMaxMs?: number;
+  /** Rows taken into one flush (its transactions run concurrently). Default 1,000. */
+  maxRowsPerFlush?: number;
+}
+
+export interface DecisionWriterStats {
+  queued: number;
+  written: number;
+  dropped: number;
+  transactions: number;
+  failedTransactions: number;
+  /** Whether storage is failing now (between the first failure and the next success). */
+  failing: boolean;
+}
+
+interface Waiter {
+  timer: NodeJS.Timeout;
+  resolve(outcome: RecordOutcome): void;
+}
+
+interface Entry {
+  row: DecisionRow;
+  waiter?: Waiter;
+}
+
+const MAX_TRANSACTION = 100;
+
+/** Entries in transactions: by partition, in queue order, at most 100 each. */
+function transactionsOf(entries: readonly Entry[]): Entry[][] {
+  const byPartition = new Map<string, Entry[]>();
+  for (const entry of entries) {
+    const list = byPartition.get(entry.row.partitionKey);
+    if (list) list.push(entry);
+    else byPartition.set(entry.row.partitionKey, [entry]);
+  }
+  const transactions: Entry[][] = [];
+  for (const list of byPartition.values()) {
+    for (let i = 0; i < list.length; i += MAX_TRANSACTION)
+      transactions.push(list.slice(i, i + MAX_TRANSACTION));
+  }
+  return transactions;
+}
+
+function describeError(error: unknown): string {
+  const details = error as { name?: string; code?: string; statusCode?: number; message?: string };
+  const what =
+    details?.code ?? (details?.statusCode === undefined ? undefined : `HTTP ${details.statusCode}`);
+  const message = String(details?.message ?? error).replace(/\s+/g, ' ');
+  return redactSecrets(what && !message.includes(what) ? `${what}: ${message}` : message).slice(0, 300);
+}
+
+const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
+
+export class DecisionWriter implements DecisionRecorder {
+  private readonly maxWaitMs: number;
+  private readonly maxQueue: number;
+  private readonly notices: DecisionNotices;
+  private readonly writeTimeoutMs: number;
+  private readonly retryInitialMs: number;
+  private readonly retryMaxMs: number;
+  private readonly maxRowsPerFlush: number;
+
+  private queue: Entry[] = [];
+  /** The flush in flight, if any. */
+  private flushing: Promise<void> | undefined;
+  private flushScheduled = false;
+  private closed = false;
+  /** Set from the first failed write to the next successful one. */
+  private outage: { since: number } | undefined;
+  /** Rows in the write in flight, and when it started. */
+  private inFlightRows = 0;
+  private flushStartedAt = 0;
+  private consecutiveFailures = 0;
+  private retryTimer: NodeJS.Timeout | undefined;
+  /** Dropped rows not reported yet (a full queue without an outage is reported once it drains). */
+  private unreportedDrops = 0;
+  private idleWaiters: (() => void)[] = [];
+  private readonly counts = { written: 0, dropped: 0, transactions: 0, failedTransactions: 0 };
+
+  constructor(
+    private readonly sink: DecisionSink,
+    options: DecisionWriterOptions,
+  ) {
+    this.maxWaitMs = options.maxWaitMs;
+    this.maxQueue = options.maxQueue;
+    this.notices = options.notices;
+    this.writeTimeoutMs = options.writeTimeoutMs ?? 5_000;
+    this.retryInitialMs = options.retryInitialMs ?? 250;
+    this.retryMaxMs = options.retryMaxMs ?? 30_000;
+    this.maxRowsPerFlush = options.maxRowsPerFlush ?? 1_000;
+  }
+
+  stats(): DecisionWriterStats {
+    return { queued: this.queue.length, ...this.counts, failing: this.outage !== undefined };
+  }
+
+  record(row: DecisionRow): Promise<RecordOutcome> {
+    if (this.closed) return Promise.resolve('skipped');
+    const entry: Entry = { row };
+    this.queue.push(entry);
+    this.trimQueue();
+    if (this.maxWaitMs === 0 || this.outage !== undefined || this.writeIsSlow()) {
+      this.scheduleFlush();
+      return Promise.resolve('deferred');
+    }
+    const promise = new Promise<RecordOutcome>((resolve) => {
+      const timer = setTimeout(() => this.settle(entry, 'timed-out'), this.maxWaitMs);
+      entry.waiter = { timer, resolve };
+    });
+    this.scheduleFlush();
+    return promise;
+  }
+
+  /** Resolves once nothing is queued or in flight (for tests, benchmarks and shutdown). */
+  whenIdle(): Promise<void> {
+    if (this.isIdle()) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
+  async close(timeoutMs = 2_000): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.clearRetry();
+    const deadline = Date.now() + timeoutMs;
+    // Final attempts while time is left: a failing store gets one more try, not a backoff.
+    while (this.queue.length > 0 && Date.now() < deadline) {
+      const before = this.counts.failedTransactions;
+      await this.withDeadline(this.flushing ?? this.flush(), deadline);
+      if (this.counts.failedTransactions > before || this.flushing) break;
+    }
+    this.clearRetry();
+    const left = this.queue.length + this.inFlightRows;
+    for (const entry of this.queue.splice(0)) this.settle(entry, 'skipped');
+    if (left > 0 || this.unreportedDrops > 0 || this.outage) {
+      this.notices.warn(
+        `Decision log closed with ${left} decision row(s) not written` +
+          (this.unreportedDrops > 0 ? ` and ${this.unreportedDrops} dropped` : '') +
+          ` (target ${this.sink.target}).`,
+      );
+    }
+    this.notifyIdle();
+  }
+
+  /**
+   * Whether the write in flight has already taken longer than the bound: storage is hanging or slow, and a row
+   * queued behind it would not be written in time either, so its allocation does not wait.
+   */
+  private writeIsSlow(): boolean {
+    return this.flushing !== undefined && Date.now() - this.flushStartedAt > this.maxWaitMs;
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled || this.flushing || this.outage !== undefined) return;
+    this.flushScheduled = true;
+    // A microtask: records made in the same turn (a burst) share one write.
+    queueMicrotask(() => {
+      this.flushScheduled = false;
+      void this.flush();
+    });
+  }
+
+  private settle(entry: Entry, outcome: RecordOutcome): void {
+    const waiter = entry.waiter;
+    if (!waiter) return;
+    entry.waiter = undefined;
+    clearTimeout(waiter.timer);
+    waiter.resolve(outcome);
+  }
+
+  private trimQueue(): void {
+    const excess = this.queue.length - this.maxQueue;
+    if (excess <= 0) return;
+    const dropped = this.queue.splice(0, excess);
+    for (const entry of dropped) this.settle(entry, 'dropped');
+    this.counts.dropped += excess;
+    if (this.unreportedDrops === 0) {
+      this.notices.warn(
+        `Decision log: ${this.maxQueue} decision rows are waiting for table storage (DECISION_LOG_MAX_QUEUE); ` +
+          'dropping the oldest until it catches up. The count is logged when it does.',
+      );
+    }
+    this.unreportedDrops += excess;
+  }
+
+  private flush(): Promise<void> {
+    if (this.flushing) return this.flushing;
+    if (this.queue.length === 0) {
+      this.notifyIdle();
+      return Promise.resolve();
+    }
+    this.flushing = this.writeBatch().finally(() => {
+      this.flushing = undefined;
+      this.afterFlush();
+    });
+    return this.flushing;
+  }
+
+  private async writeBatch(): Promise<void> {
+    const batch = this.queue.splice(0, this.maxRowsPerFlush);
+    const transactions = transactionsOf(batch);
+    this.inFlightRows = batch.length;
+    this.flushStartedAt = Date.now();
+    const errors = await Promise.all(transactions.map((transaction) => this.writeTransaction(transaction)));
+    this.inFlightRows = 0;
+    const failed = new Set<Entry>();
+    let lastError: unknown;
+    transactions.forEach((transaction, index) => {
+      this.counts.transactions++;
+      if (errors[index] === undefined) {
+        this.counts.written += transaction.length;
+        for (const entry of transaction) this.settle(entry, 'written');
+      } else {
+        this.counts.failedTransactions++;
+        lastError = errors[index];
+        for (const entry of transaction) failed.add(entry);
+      }
+    });
+    if (failed.size > 0) {
+      // Back to the front, in their order: they are the oldest rows.
+      this.queue.unshift(...batch.filter((entry) => failed.has(entry)));
+      this.trimQueue();
+      this.failed(lastError);
+    } else {
+      this.succeeded();
+    }
+  }
+
+  private afterFlush(): void {
+    if (!this.closed && this.outage === undefined && this.queue.length > 0) this.scheduleFlush();
+    this.notifyIdle();
+  }
+
+  /** undefined when written; the error otherwise. A write that outlives writeTimeoutMs is abandoned. */
+  private async writeTransaction(entries: readonly Entry[]): Promise<unknown> {
+    const controller = new AbortController();
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const error = new Error(`no answer within ${this.writeTimeoutMs} ms`);
+        error.name = 'TimeoutError';
+        controller.abort(error);
+        reject(error);
+      }, this.writeTimeoutMs);
+      timer.unref();
+    });
+    try {
+      await Promise.race([
+        this.sink.write(
+          entries.map((entry) => entry.row),
+          controller.signal,
+        ),
+        timedOut,
+      ]);
+      return undefined;
+    } catch (error) {
+      return error ?? new Error('write failed');
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private failed(error: unknown): void {
+    this.consecutiveFailures++;
+    const backoff = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (this.consecutiveFailures - 1));
+    const delay = Math.round(backoff * (0.8 + Math.random() * 0.4));
+    if (!this.closed) {
+      this.clearRetry();
+      this.retryTimer = setTimeout(() => {
+        this.retryTimer = undefined;
+        void this.flush();
+      }, delay);
+      this.retryTimer.unref();
+    }
+    if (this.outage === undefined) {
+      this.outage = { since: Date.now() };
+      // After close() the closing notice has said what was left.
+      if (!this.closed)
+        this.notices.warn(
+          `Decision log: cannot write to ${this.sink.target} (${describeError(error)}); ` +
+            `${this.queue.length} decision row(s) queued and retried in the background. Allocation goes on.`,
+        );
+    }
+    // The rows waiting settle now: during an outage allocations do not wait (the rows stay queued).
+    for (const entry of this.queue) this.settle(entry, 'deferred');
+  }
+
+  private succeeded(): void {
+    this.consecutiveFailures = 0;
+    const outage = this.outage;
+    if (outage) {
+      this.outage = undefined;
+      this.notices.info(
+        `Decision log: writing to ${this.sink.target} again after ${seconds(Date.now() - outage.since)}; ` +
+          `${this.queue.length} queued row(s) follow` +
+          (this.unreportedDrops > 0
+            ? `; ${this.unreportedDrops} row(s) were dropped (queue full).`
+            : '; none lost.'),
+      );
+      this.unreportedDrops = 0;
+    }
+  }
+
+  private clearRetry(): void {
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = undefined;
+  }
+
+  private isIdle(): boolean {
+    return this.queue.length === 0 && this.flushing === undefined;
+  }
+
+  private notifyIdle(): void {
+    if (!this.isIdle()) return;
+    if (this.unreportedDrops > 0 && this.outage === undefined && !this.closed) {
+      this.notices.warn(
+        `Decision log: dropped ${this.unreportedDrops} decision row(s) while the queue was full.`,
+      );
+      this.unreportedDrops = 0;
+    }
+    for (const resolve of this.idleWaiters.splice(0)) resolve();
+  }
+
+  private async withDeadline(work: Promise<void>, deadline: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([
+      work,
+      new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
+    ]);
+    clearTimeout(timer);
+  }
+}

@@ -1,0 +1,135 @@
+// Shared pieces of the decision log tests: a storage endpoint that accepts connections and never answers, DPS
+// request bodies, a notice recorder, and table reads.
+import net from 'node:net';
+import { TableClient } from '@azure/data-tables';
+import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME } from '../../dev/azurite';
+import { decisionRowSchema, type DecisionRow } from '../../src/decisions/table';
+import type { DecisionNotices } from '../../src/decisions/writer';
+
+export interface SilentServer {
+  port: number;
+  /** A connection string whose table endpoint is this server. */
+  connectionString: string;
+  /** Connections accepted so far. */
+  readonly connections: number;
+  stop(): Promise<void>;
+}
+
+/** A TCP server that accepts every connection and never sends a byte: storage that hangs. */
+export async function startSilentServer(): Promise<SilentServer> {
+  const sockets = new Set<net.Socket>();
+  let connections = 0;
+  const server = net.createServer((socket) => {
+    connections++;
+    sockets.add(socket);
+    socket.on('error', () => undefined);
+    socket.on('close', () => sockets.delete(socket));
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as net.AddressInfo).port;
+  return {
+    port,
+    connectionString: storageConnectionString(port),
+    get connections() {
+      return connections;
+    },
+    stop: () =>
+      new Promise<void>((resolve) => {
+        for (const socket of sockets) socket.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/** Azurite's development account on a port. */
+export function storageConnectionString(port: number): string {
+  return (
+    `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};AccountKey=${AZURITE_ACCOUNT_KEY};` +
+    `TableEndpoint=http://127.0.0.1:${port}/${AZURITE_ACCOUNT_NAME};`
+  );
+}
+
+export interface RecordedNotices extends DecisionNotices {
+  lines: { level: 'info' | 'warn'; message: string }[];
+  warnings(): string[];
+  infos(): string[];
+}
+
+export function recordNotices(): RecordedNotices {
+  const lines: RecordedNotices['lines'] = [];
+  return {
+    lines,
+    info: (message) => lines.push({ level: 'info', message }),
+    warn: (message) => lines.push({ level: 'warn', message }),
+    warnings: () => lines.filter((line) => line.level === 'warn').map((line) => line.message),
+    infos: () => lines.filter((line) => line.level === 'info').map((line) => line.message),
+  };
+}
+
+/** Every row of a decision table, as stored (raw entities), in key order. */
+export async function tableEntities(
+  connectionString: string,
+  table: string,
+): Promise<Record<string, unknown>[]> {
+  const client = TableClient.fromConnectionString(connectionString, table, { allowInsecureConnection: true });
+  const rows: Record<string, unknown>[] = [];
+  try {
+    for await (const entity of client.listEntities()) rows.push(entity as Record<string, unknown>);
+  } catch (error) {
+    if ((error as { statusCode?: number }).statusCode === 404) return [];
+    throw error;
+  }
+  return rows;
+}
+
+export async function tableRows(connectionString: string, table: string): Promise<DecisionRow[]> {
+  return (await tableEntities(connectionString, table)).map((entity) => decisionRowSchema.parse(entity));
+}
+
+/** Polls until `check` holds (or `timeoutMs` passes) and returns its last value. */
+export async function eventually<T>(
+  read: () => Promise<T>,
+  check: (value: T) => boolean,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (check(value) || Date.now() > deadline) return value;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export const TOASTERS_HUB = 'contoso-toasters-hub-1098.azure-devices.net';
+export const HEATPUMPS_HUB = 'contoso-heatpumps-hub-1098.azure-devices.net';
+
+/** A DPS request body of a group member (dps-contract.md §1.2). */
+export function groupRequest(
+  registrationId: string,
+  options: {
+    group?: string;
+    linkedHubs?: string[];
+    currentHub?: string;
+    payload?: Record<string, unknown>;
+  } = {},
+): string {
+  const linkedHubs = options.linkedHubs ?? [TOASTERS_HUB, HEATPUMPS_HUB];
+  return JSON.stringify({
+    enrollmentGroup: {
+      enrollmentGroupId: options.group ?? 'contoso-custom-allocated-devices',
+      attestation: { type: 'symmetricKey' },
+      iotHubs: linkedHubs,
+      customAllocationDefinition: {
+        webhookUrl: 'https://app.azurewebsites.net/api/allocate?code=secret-function-key',
+        apiVersion: '2021-10-01',
+      },
+    },
+    deviceRuntimeContext: {
+      registrationId,
+      symmetricKey: {},
+      ...(options.currentHub ? { currentIotHubHostName: options.currentHub } : {}),
+      ...(options.payload ? { payload: options.payload } : {}),
+    },
+    linkedHubs,
+  });
+}
