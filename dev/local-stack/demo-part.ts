@@ -9,7 +9,7 @@ import type { FunctionsHost, HostLogSink } from '../functions-host';
 import { formatLogLine, stdoutLogSink } from '../functions-host/log';
 import { main as configure } from '../../src/cli/configure';
 import { mapLimit } from '../../src/audit/map-limit';
-import { listProblems, scanState } from '../../src/audit/queries';
+import { listProblems, recentScans, scanState } from '../../src/audit/queries';
 import type { AuditStore } from '../../src/audit/store';
 import { auditStoreFor } from '../../src/audit/run-audit';
 import { readSettings } from '../../src/settings';
@@ -120,6 +120,28 @@ async function scanFinished(
   }
 }
 
+/** Scan runs the demo invokes at most, waiting for one that started after the fleet registered. */
+const DEMO_SCAN_ATTEMPTS = 5;
+
+/**
+ * Runs the audit until a run that started at `since` or later has completed. A timer run that began while devices
+ * were still registering holds the lease, so the invoked run is skipped, and what it saw is already stale.
+ */
+async function scanAfter(
+  since: number,
+  store: AuditStore,
+  invoke: () => Promise<unknown>,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  for (let attempt = 0; attempt < DEMO_SCAN_ATTEMPTS; attempt++) {
+    await invoke();
+    await scanFinished(store, signal);
+    const runs = await recentScans(store, 10);
+    if (runs.some((run) => run.outcome === 'completed' && run.startedAt.getTime() >= since)) return;
+  }
+  throw new Error(`no audit scan completed after the devices registered (${DEMO_SCAN_ATTEMPTS} runs tried)`);
+}
+
 function deviceLine(device: DeviceOutcome): string {
   const detail =
     device.status === 'assigned'
@@ -165,6 +187,7 @@ export async function startDemoPart(options: {
     log(deviceLine(device), device.status === 'assigned' ? 'information' : 'warning');
     return device;
   });
+  const registeredAt = Date.now();
   const failed = result.devices.filter((device) => device.status !== 'assigned');
   log(
     `${result.devices.length} devices: ${result.devices.length - failed.length} assigned, ${failed.length} not` +
@@ -174,9 +197,8 @@ export async function startDemoPart(options: {
   if (host.functions.some((fn) => fn.kind === 'timer' && fn.name === 'audit')) {
     throwIfAborted(options.signal);
     try {
-      await host.invokeTimer('audit');
       const store = auditStoreFor(readSettings());
-      await scanFinished(store, options.signal);
+      await scanAfter(registeredAt, store, () => host.invokeTimer('audit'), options.signal);
       const problems = await listProblems(store, { resolved: false }, { pageSize: 1000 });
       result.openProblems = problems.items.length;
       log(

@@ -15,6 +15,7 @@ import { readRoutePrefix } from '../functions-host/host-json';
 import { maskWebhookUrl } from '../../src/configure/webhook-url';
 import { readSettings } from '../../src/settings';
 import { auditTableNames } from '../../src/audit/tables';
+import { decisionsTableName } from '../../src/decisions/table';
 import type { LocalStackPaths } from './paths';
 import { displayPath } from './paths';
 import type { SettingsPart } from './settings-part';
@@ -89,6 +90,9 @@ export async function startFunctionsPart(options: {
   if (webhookUrl) {
     banner.push(`Webhook URL for DPS enrollments: ${maskWebhookUrl(webhookUrl)}  (the key: ${keyWhere})`);
   }
+  if (hasFunction('dashboard')) {
+    banner.push(`Dashboard: ${host.functionUrl('dashboard')}?code=***  (the key: ${keyWhere})`);
+  }
   if (hasFunction('audit')) {
     const settings = readSettings(env);
     const tables = Object.values(auditTableNames(settings.AUDIT_TABLE_PREFIX));
@@ -97,6 +101,13 @@ export async function startFunctionsPart(options: {
         (host.timersEnabled ? '' : ', timers disabled: run it with the POST above') +
         '; list the problems with `npm run audit -- list`',
       `  tables: ${tables.join(', ')}`,
+    );
+  }
+  const decisionLog = readSettings(env);
+  if (hasFunction('allocate') && decisionLog.DECISION_LOG_ENABLED) {
+    const table = decisionsTableName(decisionLog.AUDIT_TABLE_PREFIX);
+    banner.push(
+      `Decisions: every allocation in ${table}; \`npm run audit -- decisions --since 1h\` shows them`,
     );
   }
   return { name: 'Functions host', host, webhookUrl, functionKey, banner, stop: () => host.stop() };

@@ -3,6 +3,8 @@
 //   GET /api/audit/history/{registrationId}  one device's status transitions
 //   GET /api/audit/scans                     recent scan runs and where the scan stands
 //   GET /api/audit/findings                  enrollment configuration findings
+//   GET /api/audit/summary                   counts of the open problems (status, error code, group)
+//   GET /api/audit/transitions               the newest status transitions across every device
 // Parameters are validated here (400 naming the parameter); values reach OData only escaped and quoted
 // (queries.ts). Storage trouble is a 503 the caller may retry; nothing answers with a stack trace.
 import { z } from 'zod';
@@ -21,6 +23,7 @@ import {
   sinceInput,
   statusInput,
 } from './query-input';
+import { MAX_TRANSITIONS, problemSummary, recentTransitions } from './overview';
 import { enrollmentFindings, problemsPage, registrationHistory, scanRuns, scanStatus } from './read-views';
 import { auditStoreFor } from './run-audit';
 import { AuditStorageError, type AuditStore } from './store';
@@ -52,6 +55,8 @@ export interface AuditApi {
   history: AuditApiHandler;
   scans: AuditApiHandler;
   findings: AuditApiHandler;
+  summary: AuditApiHandler;
+  transitions: AuditApiHandler;
 }
 
 export interface AuditApiOptions {
@@ -62,6 +67,8 @@ export interface AuditApiOptions {
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const DEFAULT_SCAN_COUNT = 20;
+export const DEFAULT_TRANSITIONS = 50;
+export const DEFAULT_TRANSITIONS_SINCE = '24h';
 /** Seconds a client should wait after a 503. */
 const RETRY_AFTER_SECONDS = 30;
 /** Query parameters the Functions host consumes: `code` is the function key. */
@@ -88,7 +95,8 @@ function readParameters<S extends z.ZodObject>(query: URLSearchParams, schema: S
     if (HOST_PARAMETERS.has(name)) continue;
     const shown = name.slice(0, 100);
     if (!known.includes(name)) {
-      const expected = known.length > 0 ? `; known parameters: ${known.join(', ')}` : '';
+      const expected =
+        known.length > 0 ? `; known parameters: ${known.join(', ')}` : '; it takes no parameters';
       throw new BadParameter(shown, `unknown parameter '${shown}'${expected}`);
     }
     if (name in values) throw new BadParameter(name, `${name} is given more than once`);
@@ -175,6 +183,12 @@ export function createAuditApi(options: AuditApiOptions = {}): AuditApi {
   const historyPath = z.object({ registrationId: idInput });
   const scansQuery = z.object({ limit: countInput(1000).optional() });
   const findingsQuery = z.object({ kind: kindInput.optional(), onlyWithFindings: booleanInput.optional() });
+  const summaryQuery = z.object({});
+  const transitionsQuery = z.object({
+    // prefault: the default goes through the parser, so a relative `since` is resolved at request time.
+    since: sinceInput(now).prefault(DEFAULT_TRANSITIONS_SINCE),
+    limit: countInput(MAX_TRANSITIONS).prefault(String(DEFAULT_TRANSITIONS)),
+  });
 
   return {
     problems: (request, log) =>
@@ -215,6 +229,18 @@ export function createAuditApi(options: AuditApiOptions = {}): AuditApi {
       answer(log, async () => {
         const filters = readParameters(request.query, findingsQuery);
         return respond(200, { items: await enrollmentFindings(store(), filters) });
+      }),
+
+    summary: (request, log) =>
+      answer(log, async () => {
+        readParameters(request.query, summaryQuery);
+        return respond(200, await problemSummary(store(), now()));
+      }),
+
+    transitions: (request, log) =>
+      answer(log, async () => {
+        const { since, limit } = readParameters(request.query, transitionsQuery);
+        return respond(200, await recentTransitions(store(), { since, limit }));
       }),
   };
 }

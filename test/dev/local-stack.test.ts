@@ -19,6 +19,8 @@ import {
 } from '../../dev/start';
 import { main as auditCli } from '../../src/cli/audit';
 import { listProblems, recentScans } from '../../src/audit/queries';
+import { readDecisions } from '../../src/decisions/queries';
+import { DecisionStore } from '../../src/decisions/store';
 import { AuditStore } from '../../src/audit/store';
 import type { ProblemRow } from '../../src/audit/tables';
 
@@ -186,6 +188,29 @@ describe('a first start', () => {
     expect(running.demo?.devices).toHaveLength(24);
   });
 
+  it('records the demo decisions in the decision table, where `npm run audit -- decisions` reads them', async () => {
+    const store = new DecisionStore({
+      connection: { kind: 'connectionString', connectionString: stack!.azurite.connectionString },
+    });
+    const since = new Date(Date.now() - 3_600_000);
+    let rows = (await readDecisions(store, { since, limit: 1000 })).items;
+    for (let waited = 0; rows.length < toasters.length && waited < 5_000; waited += 250) {
+      await delay(250);
+      rows = (await readDecisions(store, { since, limit: 1000 })).items;
+    }
+    expect(rows.filter((row) => row.registrationId === toasters[0])).toEqual([
+      expect.objectContaining({
+        outcome: 'assigned',
+        rule: 'toasters',
+        hub: TOASTERS_HUB,
+        assignment: 'initial',
+      }),
+    ]);
+    expect(rows.find((row) => row.registrationId === rejectedByPolicy[0])).toMatchObject({
+      outcome: 'rejected',
+    });
+  });
+
   it('fails heat pumps without a heat pump hub with 400207, and the wrong-key group with 400209', () => {
     const failed = failedInEmulator(stack!);
     expect(failed).toEqual(
@@ -269,6 +294,7 @@ describe('a first start', () => {
     expect(printed).toContain(
       `Webhook URL for DPS enrollments: ${running.host.functionUrl('allocate')}?code=***`,
     );
+    expect(printed).toContain(`Dashboard: ${running.host.functionUrl('dashboard')}?code=***`);
   });
 
   it('stops everything: every port closed, process.env as before', async () => {

@@ -1,0 +1,562 @@
+// The dashboard in a real headless browser (Debian's Chromium driven by playwright-core; installed by the setup
+// when missing): the DPS emulator holds a known mix of failed, unassigned and disabled devices, two audit scans
+// record them in Azurite (some recover in between), the real function registrations are served by the local
+// Functions host, allocation requests posted to the real allocate function fill the decision log, and the page
+// loaded from the host must show the counts, transitions, scan runs and hubs, talk to nobody but 127.0.0.1, log no
+// error, hold to its Content-Security-Policy, escape hostile ids, and keep its data with a banner when an endpoint
+// fails. A screenshot is saved to test-artifacts/dashboard.png.
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import type { Browser, BrowserContext, ConsoleMessage, Page, Request } from 'playwright-core';
+import { ensureChromium, launchChromium } from '../../dev/chromium';
+import { startFunctionsHost, type FunctionsHost } from '../../dev/functions-host';
+import { idKey } from '../../src/audit/keys';
+import { recentScans } from '../../src/audit/queries';
+import type { AuditStore } from '../../src/audit/store';
+import type { ProblemRow, ScanRunRow } from '../../src/audit/tables';
+import { scan, startAuditEnvironment, type AuditTestEnvironment } from '../audit/support/environment';
+import {
+  expectedRows,
+  GROUPS,
+  INDIVIDUAL_FAILED,
+  recoverFailed,
+  seedViewsFixture,
+  type ExpectedRow,
+} from '../audit/support/views-fixture';
+
+jest.mock(
+  '@azure/functions-core',
+  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
+  { virtual: true },
+);
+
+const KEY = 'dashboard-browser-test-key';
+const PREFIX = 'DashView';
+const SETTINGS = ['AUDIT_STORAGE_CONNECTION_STRING', 'AUDIT_TABLE_PREFIX'] as const;
+const ARTIFACT = path.join(__dirname, '../../test-artifacts/dashboard.png');
+const FUNCTION_FILES = [
+  'dashboard',
+  'audit-summary',
+  'audit-transitions',
+  'audit-scans',
+  'allocate',
+  'decisions',
+  'decisions-summary',
+].map((name) => path.join(__dirname, `../../src/functions/${name}.ts`));
+
+const TOASTERS = 'contoso-toasters-hub-1098.azure-devices.net';
+const HEATPUMPS = 'contoso-heatpumps-hub-1098.azure-devices.net';
+const GENERAL = ['contoso-general-1.azure-devices.net', 'contoso-general-2.azure-devices.net'];
+
+/** A webhook request body as DPS sends it (README: "Call the webhook yourself"). */
+function allocationRequest(registrationId: string, linkedHubs: readonly string[]): string {
+  return JSON.stringify({
+    enrollmentGroup: { enrollmentGroupId: 'dashboard-fleet', attestation: { type: 'symmetricKey' } },
+    deviceRuntimeContext: { registrationId, symmetricKey: {} },
+    linkedHubs,
+  });
+}
+
+/** What the default policy does with them: toasters and heat pumps to their hubs, sensors hashed, two rejected. */
+const ALLOCATIONS: Array<{ registrationId: string; body: string }> = [
+  ...[1, 2, 3, 4, 5].map((n) => `lobby10${n}-contoso-tstrsd-00${n}`),
+  ...[1, 2, 3].map((n) => `plant20${n}-contoso-hpsd-00${n}`),
+  ...[1, 2, 3, 4, 5, 6].map((n) => `sensor-000${n}`),
+]
+  .map((registrationId) => ({
+    registrationId,
+    body: allocationRequest(registrationId, [TOASTERS, HEATPUMPS, ...GENERAL]),
+  }))
+  .concat(
+    // No heat pump hub linked: the policy rejects them.
+    ['annex301-contoso-hpsd-001', 'annex302-contoso-hpsd-002'].map((registrationId) => ({
+      registrationId,
+      body: allocationRequest(registrationId, [TOASTERS, GENERAL[0]!]),
+    })),
+    [{ registrationId: '', body: '{"deviceRuntimeContext": ' }],
+  );
+
+/** A problem row no scan would write: its ids are markup, which the page must show as text. */
+const HOSTILE_GROUP = '<img src=x onerror="window.__injected=1">';
+const HOSTILE_ID = '<script>window.__injected=2</script>';
+
+let env: AuditTestEnvironment;
+let store: AuditStore;
+let host: FunctionsHost;
+let browser: Browser;
+let expected: ExpectedRow[];
+let recovered: string[];
+let scans: ScanRunRow[];
+/** hub -> devices the allocate function assigned there; the registration ids it rejected. */
+const assigned: Record<string, number> = {};
+const rejected: string[] = [];
+const saved = Object.fromEntries(SETTINGS.map((name) => [name, process.env[name]]));
+
+function hostileRow(): ProblemRow {
+  const now = new Date();
+  return {
+    partitionKey: idKey(HOSTILE_GROUP),
+    rowKey: idKey(HOSTILE_ID),
+    registrationId: HOSTILE_ID,
+    enrollmentKind: 'group',
+    enrollmentId: HOSTILE_GROUP,
+    status: 'failed',
+    errorCode: 400208,
+    errorExplanation: 'hand-written',
+    firstSeen: now,
+    lastSeen: now,
+    open: true,
+    historyStarted: false,
+    lastScanId: 'hand-written',
+  };
+}
+
+beforeAll(async () => {
+  const [chromiumPath, environment] = await Promise.all([
+    ensureChromium({ log: (line) => process.stderr.write(`${line}\n`) }),
+    startAuditEnvironment(),
+  ]);
+  env = environment;
+  store = env.newStore(PREFIX);
+  seedViewsFixture(env.emulator);
+  const client = env.newClient();
+  await scan(client, store, { pageSize: 5 });
+  const before = recoverFailed(env.emulator, GROUPS[0], 2);
+  recovered = [...before.keys()];
+  await scan(client, store, { pageSize: 5 });
+  expected = expectedRows(env.emulator, before);
+  await store.upsert('problems', [hostileRow()]);
+  scans = await recentScans(store, 10);
+
+  process.env.AUDIT_STORAGE_CONNECTION_STRING = env.azurite.connectionString;
+  process.env.AUDIT_TABLE_PREFIX = PREFIX;
+  [host, browser] = await Promise.all([
+    startFunctionsHost({
+      functionFiles: FUNCTION_FILES,
+      port: 0,
+      functionKey: KEY,
+      enableTimers: false,
+      env: {},
+      log: () => undefined,
+    }),
+    launchChromium(chromiumPath),
+  ]);
+  await postAllocations();
+}, 600_000);
+
+/**
+ * Posts ALLOCATIONS to the allocate function and waits until the decision log holds them all. Done once, before
+ * any test: stopping a host runs the app's terminate hooks, and allocate's closes the decision log.
+ */
+async function postAllocations(): Promise<void> {
+  for (const { registrationId, body } of ALLOCATIONS) {
+    const response = await fetch(`${host.baseUrl}/api/allocate`, {
+      method: 'POST',
+      headers: { 'x-functions-key': KEY, 'content-type': 'application/json' },
+      body,
+    });
+    const answer = (await response.json()) as { iotHubHostName?: string };
+    if (response.status === 200)
+      assigned[answer.iotHubHostName!] = (assigned[answer.iotHubHostName!] ?? 0) + 1;
+    else if (registrationId !== '') rejected.push(registrationId);
+  }
+  for (let waited = 0; ; waited += 100) {
+    const summary = await fetch(`${host.baseUrl}/api/decisions/summary?since=1h`, {
+      headers: { 'x-functions-key': KEY },
+    });
+    if (summary.ok && ((await summary.json()) as { total: number }).total === ALLOCATIONS.length) return;
+    if (waited > 15_000) throw new Error('The decision log did not record every allocation');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+afterAll(async () => {
+  await browser?.close();
+  await host?.stop();
+  await env?.stop();
+  for (const name of SETTINGS) {
+    if (saved[name] === undefined) delete process.env[name];
+    else process.env[name] = saved[name];
+  }
+});
+
+interface Watched {
+  context: BrowserContext;
+  page: Page;
+  requests: Request[];
+  consoleErrors: string[];
+  cspViolations: () => Promise<string[]>;
+}
+
+/** A fresh page that records every request, console error, page error and CSP violation. */
+async function watchedPage(): Promise<Watched> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  const page = await context.newPage();
+  const requests: Request[] = [];
+  const consoleErrors: string[] = [];
+  page.on('request', (request) => requests.push(request));
+  page.on('console', (message: ConsoleMessage) => {
+    if (message.type() === 'error' || message.type() === 'warning') consoleErrors.push(message.text());
+  });
+  page.on('pageerror', (error) => consoleErrors.push(`pageerror: ${error.message}`));
+  // Injected by the browser driver before the page's own script (outside its CSP).
+  await page.addInitScript(() => {
+    const seen: string[] = [];
+    const page = globalThis as unknown as PageGlobals;
+    page.__cspViolations = seen;
+    page.document.addEventListener('securitypolicyviolation', (event) =>
+      seen.push(`${event.violatedDirective} ${event.blockedURI}`),
+    );
+  });
+  const cspViolations = () => page.evaluate(() => (globalThis as unknown as PageGlobals).__cspViolations);
+  return { context, page, requests, consoleErrors, cspViolations };
+}
+
+async function refreshes(page: Page): Promise<number> {
+  return Number(await page.locator('body').getAttribute('data-refreshes'));
+}
+
+async function waitForRefresh(page: Page, count: number): Promise<void> {
+  await page.waitForFunction(
+    (n) => Number((globalThis as unknown as PageGlobals).document.body.dataset.refreshes) >= n,
+    count,
+    { timeout: 20_000 },
+  );
+}
+
+/** What the test's page-side callbacks touch (the project compiles without DOM types). */
+interface PageGlobals {
+  document: {
+    body: { dataset: Record<string, string | undefined>; append(node: unknown): void };
+    createElement(tag: string): { textContent: string };
+    addEventListener(
+      type: string,
+      listener: (event: { violatedDirective: string; blockedURI: string }) => void,
+    ): void;
+  };
+  __cspViolations: string[];
+  __injected?: number;
+}
+
+const textOf = (page: Page, testId: string) => page.getByTestId(testId).innerText();
+
+function tally<T>(items: readonly T[], keyOf: (item: T) => string): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const item of items) counts[keyOf(item)] = (counts[keyOf(item)] ?? 0) + 1;
+  return counts;
+}
+
+describe('GET /api/dashboard in Chromium', () => {
+  it('shows the seeded audit: counts by status, error code and group, transitions and scan runs', async () => {
+    const { context, page, requests, consoleErrors, cspViolations } = await watchedPage();
+    try {
+      const response = await page.goto(`${host.baseUrl}/api/dashboard?code=${KEY}`);
+      expect(response?.status()).toBe(200);
+      const headers = response!.headers();
+      expect(headers['content-security-policy']).toMatch(/default-src 'none'; script-src 'sha256-[^']+'/);
+      expect(headers['x-content-type-options']).toBe('nosniff');
+      expect(headers['referrer-policy']).toBe('no-referrer');
+      await waitForRefresh(page, 1);
+      await mkdir(path.dirname(ARTIFACT), { recursive: true });
+      await page.screenshot({ path: ARTIFACT, fullPage: true });
+
+      const open = [
+        ...expected.filter((row) => row.open),
+        { status: 'failed', errorCode: 400208, group: HOSTILE_GROUP },
+      ];
+      expect(open.length).toBeGreaterThan(10);
+      expect(await textOf(page, 'count-open')).toBe(String(open.length));
+      expect(await textOf(page, 'count-resolved')).toBe(String(recovered.length));
+
+      const byStatus = tally(open, (row) => row.status);
+      for (const status of ['failed', 'unassigned', 'disabled', 'assigning']) {
+        expect({ status, shown: await textOf(page, `count-status-${status}`) }).toEqual({
+          status,
+          shown: String(byStatus[status] ?? 0),
+        });
+      }
+      const byCode = tally(open, (row) => String(row.errorCode ?? 'none'));
+      expect(Object.keys(byCode).length).toBeGreaterThan(2);
+      for (const [code, count] of Object.entries(byCode)) {
+        expect({ code, shown: await textOf(page, `count-error-${code}`) }).toEqual({
+          code,
+          shown: String(count),
+        });
+      }
+      const explanation = page.locator('[data-error-code="400209"] .explain');
+      await expect(explanation.innerText()).resolves.toMatch(/webhook key rejected/);
+
+      const groupRows = page.getByTestId('group-row');
+      const shownGroups: Record<string, number> = {};
+      for (const row of await groupRows.all()) {
+        shownGroups[(await row.getAttribute('data-group'))!] = Number(
+          await row.getByTestId('group-count').innerText(),
+        );
+      }
+      expect(shownGroups).toEqual(
+        tally(open, (row) => (row.group === undefined ? '(individual)' : row.group)),
+      );
+      expect(shownGroups[GROUPS[0]]).toBeGreaterThan(0);
+
+      // Transitions: every open problem's first sighting (the hand-written one included), and for each recovered
+      // device its first sighting and its recovery, newest first.
+      const changes = await page
+        .getByTestId('transition-row')
+        .evaluateAll((rows) => rows.map((row) => row.getAttribute('data-change')));
+      const firstSightings = tally(
+        [...expected.map((row) => row.status), 'failed'],
+        (status) => `none>${status}`,
+      );
+      expect(tally(changes, (change) => String(change))).toEqual({
+        ...firstSightings,
+        'failed>assigned': recovered.length,
+      });
+      const registrations = await page.getByTestId('transition-registration').allInnerTexts();
+      expect(registrations).toEqual(expect.arrayContaining([...recovered, INDIVIDUAL_FAILED, HOSTILE_ID]));
+
+      // Scan runs as stored, newest first, and where the scan stands.
+      expect(scans).toHaveLength(2);
+      const scanRows = page.getByTestId('scan-row');
+      await expect(scanRows.count()).resolves.toBe(scans.length);
+      for (const [index, run] of scans.entries()) {
+        const row = scanRows.nth(index);
+        expect({
+          registrations: await row.getByTestId('scan-registrations').innerText(),
+          found: await row.getByTestId('scan-found').innerText(),
+          resolved: await row.getByTestId('scan-resolved').innerText(),
+        }).toEqual({
+          registrations: String(run.registrationsRead),
+          found: String(run.problemsFound),
+          resolved: String(run.problemsResolved),
+        });
+      }
+      expect(scans[0]!.problemsResolved).toBe(recovered.length);
+      expect(await textOf(page, 'last-scan-outcome')).toBe('completed');
+      // Each of the two scans completed in one run.
+      expect(await textOf(page, 'scan-state')).toMatch(
+        /^The last scan completed\. Scan started .+Z, 1 run\.$/,
+      );
+
+      // Hostile ids are text: no element was made of them and no script ran.
+      const hostileGroup = page.getByTestId('group-name').getByText(HOSTILE_GROUP, { exact: true });
+      expect(await hostileGroup.count()).toBe(1);
+      expect(await page.locator('img').count()).toBe(0);
+      expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__injected)).toBeUndefined();
+
+      // Allocations of the last hour: outcomes, one bar per hub with its count, the rejected requests.
+      expect(Object.keys(assigned).length).toBeGreaterThan(2);
+      expect(rejected).toHaveLength(2);
+      const assignedTotal = Object.values(assigned).reduce((sum, n) => sum + n, 0);
+      expect(await textOf(page, 'count-allocations')).toBe(String(ALLOCATIONS.length));
+      expect(await textOf(page, 'count-outcome-assigned')).toBe(String(assignedTotal));
+      expect(await textOf(page, 'count-outcome-rejected')).toBe(String(rejected.length));
+      expect(await textOf(page, 'count-outcome-invalid-request')).toBe('1');
+      const bars = await page.getByTestId('hub-bar').evaluateAll((groups) =>
+        groups.map((group) => ({
+          hub: group.getAttribute('data-hub')!,
+          count: Number(group.getAttribute('data-count')),
+          label: group.querySelector('[data-testid="hub-count"]')?.textContent,
+          width: Number(group.querySelector('rect.bar')?.getAttribute('width')),
+        })),
+      );
+      expect(Object.fromEntries(bars.map((bar) => [bar.hub, bar.count]))).toEqual(assigned);
+      for (const bar of bars) {
+        expect(bar.label).toBe(`${bar.count} · ${Math.round((bar.count / assignedTotal) * 100)}%`);
+      }
+      const widest = Math.max(...bars.map((bar) => bar.width));
+      expect(bars[0]!.width).toBe(widest); // most first, bars in proportion
+      expect(bars.at(-1)!.width).toBeCloseTo((widest * bars.at(-1)!.count) / bars[0]!.count, 0);
+      const chartLabel = await page.getByTestId('hub-chart').getAttribute('aria-label');
+      for (const hub of Object.keys(assigned)) expect(chartLabel).toContain(hub);
+      expect(await page.getByRole('img', { name: /Allocations per hub/ }).count()).toBe(1);
+      expect((await page.getByTestId('decision-registration').allInnerTexts()).sort()).toEqual(
+        [...rejected].sort(),
+      );
+      for (const reason of await page.getByTestId('decision-reason').allInnerTexts())
+        expect(reason).not.toBe('');
+      await expect(page.getByTestId('banner-hubs').isHidden()).resolves.toBe(true);
+
+      // Only this host was asked, the key went as a header and never into a URL the page built.
+      const urls = requests.map((request) => request.url());
+      expect(urls.filter((url) => !url.startsWith(`${host.baseUrl}/`) && !url.startsWith('data:'))).toEqual(
+        [],
+      );
+      const apiCalls = requests.filter((request) => request.resourceType() === 'fetch');
+      expect(apiCalls.length).toBeGreaterThanOrEqual(5);
+      for (const call of apiCalls) {
+        expect(call.url()).not.toContain('code=');
+        expect(call.headers()['x-functions-key']).toBe(KEY);
+      }
+      expect(await page.content()).not.toContain(KEY);
+      expect(consoleErrors).toEqual([]);
+      expect(await cspViolations()).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('holds to its Content-Security-Policy: an injected inline script is refused', async () => {
+    const { context, page, cspViolations } = await watchedPage();
+    try {
+      await page.goto(`${host.baseUrl}/api/dashboard?code=${KEY}`);
+      await waitForRefresh(page, 1);
+      await page.evaluate(() => {
+        const { document } = globalThis as unknown as PageGlobals;
+        const script = document.createElement('script');
+        script.textContent = 'window.__injected = 3;';
+        document.body.append(script);
+      });
+      await page.waitForFunction(() => (globalThis as unknown as PageGlobals).__cspViolations.length > 0);
+      expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__injected)).toBeUndefined();
+      expect(await cspViolations()).toEqual([expect.stringMatching(/^script-src-elem inline$/)]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('refreshes by itself, shows a banner when an endpoint fails and keeps the last good data', async () => {
+    const { context, page, consoleErrors } = await watchedPage();
+    try {
+      await page.goto(`${host.baseUrl}/api/dashboard?code=${KEY}&refresh=5`);
+      await waitForRefresh(page, 1);
+      expect(await textOf(page, 'refresh-every')).toBe('every 5 s');
+      const openBefore = await textOf(page, 'count-open');
+      await expect(page.getByTestId('banner-status').isHidden()).resolves.toBe(true);
+
+      await page.route('**/api/audit/summary*', (route) =>
+        route.fulfill({
+          status: 503,
+          contentType: 'application/json',
+          headers: { 'Retry-After': '30' },
+          body: JSON.stringify({
+            error: 'The audit tables cannot be read right now; try again later.',
+            retryable: true,
+          }),
+        }),
+      );
+      await waitForRefresh(page, 2); // the timer's, not a click
+      for (const banner of ['banner-status', 'banner-errors', 'banner-groups']) {
+        await expect(page.getByTestId(banner).innerText()).resolves.toMatch(
+          /^Could not load \/api\/audit\/summary \(HTTP 503: The audit tables cannot be read right now; try again later\.\)\. Showing the data from \d\d:\d\d:\d\d UTC\.$/,
+        );
+      }
+      expect(await textOf(page, 'count-open')).toBe(openBefore);
+      await expect(page.getByTestId('banner-scans').isHidden()).resolves.toBe(true);
+      await expect(page.getByTestId('banner-transitions').isHidden()).resolves.toBe(true);
+      expect(await textOf(page, 'last-updated')).toMatch(/^Updated \d\d:\d\d:\d\d UTC · 1 failed$/);
+
+      await page.unroute('**/api/audit/summary*');
+      const before = await refreshes(page);
+      await page.getByTestId('refresh-now').click();
+      await waitForRefresh(page, before + 1);
+      await expect(page.getByTestId('banner-status').isHidden()).resolves.toBe(true);
+      // The browser reports the failed fetch itself; nothing else went wrong.
+      expect(consoleErrors.filter((text) => !/status of 503/.test(text))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows the decision sections as not available on an app without the decision log (404)', async () => {
+    const { context, page } = await watchedPage();
+    try {
+      await page.route('**/api/decisions**', (route) => route.fulfill({ status: 404, body: '' }));
+      await page.goto(`${host.baseUrl}/api/dashboard?code=${KEY}`);
+      await waitForRefresh(page, 1);
+      for (const banner of ['banner-hubs', 'banner-decisions']) {
+        await expect(page.getByTestId(banner).innerText()).resolves.toMatch(
+          /^Not available: this app does not serve \/api\/decisions(\/summary)? \(HTTP 404\)\.$/,
+        );
+      }
+      expect(await textOf(page, 'count-allocations')).toBe('–');
+      expect(await page.getByTestId('hub-bar').count()).toBe(0);
+      // The rest of the page is whole, and a missing optional endpoint is not a failure.
+      expect(await textOf(page, 'count-open')).toBe(String(expected.filter((row) => row.open).length + 1));
+      await expect(page.getByTestId('banner-status').isHidden()).resolves.toBe(true);
+      expect(await textOf(page, 'last-updated')).toMatch(/^Updated \d\d:\d\d:\d\d UTC$/);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('says when the scan is resuming or a run is in progress', async () => {
+    const { context, page } = await watchedPage();
+    const run = {
+      runId: 'run-3',
+      scanId: 'scan-7',
+      startedAt: new Date(Date.now() - 60_000).toISOString(),
+      endedAt: new Date().toISOString(),
+      durationMs: 240_000,
+      outcome: 'resumable',
+      detail: 'time budget used up',
+      resumeFrom: 'groups: fleet-42',
+      registrationsRead: 12_345,
+      problemsFound: 7,
+      problemsResolved: 1,
+    };
+    const state = {
+      running: false,
+      scanId: 'scan-7',
+      scanStartedAt: run.startedAt,
+      phase: 'groups',
+      group: 'fleet-42',
+      runs: 3,
+    };
+    let answer: unknown = { items: [run], state };
+    try {
+      await page.route('**/api/audit/scans*', (route) => route.fulfill({ json: answer }));
+      await page.goto(`${host.baseUrl}/api/dashboard?code=${KEY}`);
+      await waitForRefresh(page, 1);
+      expect(await textOf(page, 'scan-state')).toMatch(
+        /^Scan resuming: the next run goes on with enrollment group fleet-42\. Scan started .+Z, 3 runs\.$/,
+      );
+      expect(await textOf(page, 'last-scan-outcome')).toBe('resumable');
+      const row = page.getByTestId('scan-row');
+      expect(await row.getByTestId('scan-registrations').innerText()).toBe('12,345');
+      expect(await row.getByTestId('scan-outcome').innerText()).toMatch(
+        /resumable\s+resumes at groups: fleet-42/,
+      );
+      expect(await row.locator('td').nth(2).innerText()).toBe('4 min 00 s');
+
+      answer = {
+        items: [run],
+        state: { ...state, running: true, leaseOwner: 'run-4', leaseExpiresAt: '2030-01-01T00:05:00.000Z' },
+      };
+      await page.getByTestId('refresh-now').click();
+      await waitForRefresh(page, 2);
+      expect(await textOf(page, 'scan-state')).toBe(
+        'A scan run is in progress (its lease runs until 2030-01-01 00:05:00Z).',
+      );
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('answers 401 without the function key, and works on a host that checks no keys', async () => {
+    expect((await fetch(`${host.baseUrl}/api/dashboard`)).status).toBe(401);
+    expect((await fetch(`${host.baseUrl}/api/dashboard?code=wrong`)).status).toBe(401);
+    expect((await fetch(`${host.baseUrl}/api/audit/summary`)).status).toBe(401);
+
+    const anonymous = await startFunctionsHost({
+      functionFiles: FUNCTION_FILES,
+      port: 0,
+      functionKey: '',
+      enableTimers: false,
+      env: {},
+      log: () => undefined,
+    });
+    const { context, page, requests } = await watchedPage();
+    try {
+      await page.goto(`${anonymous.baseUrl}/api/dashboard`);
+      await waitForRefresh(page, 1);
+      expect(await textOf(page, 'count-open')).toBe(String(expected.filter((row) => row.open).length + 1));
+      await expect(page.getByTestId('banner-status').isHidden()).resolves.toBe(true);
+      const apiCalls = requests.filter((request) => request.resourceType() === 'fetch');
+      expect(apiCalls.length).toBeGreaterThan(0);
+      for (const call of apiCalls) expect(call.headers()).not.toHaveProperty('x-functions-key');
+    } finally {
+      await context.close();
+      await anonymous.stop();
+    }
+  });
+});
