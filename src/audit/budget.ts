@@ -8,6 +8,8 @@ export interface RunBudgetOptions {
   /** DPS operations sent by this run so far (retries included). */
   operationsUsed: () => number;
   now: () => number;
+  /** True once someone asked the run to stop (e.g. Ctrl-C in `npm run audit -- scan`). */
+  stopRequested?: () => boolean;
 }
 
 export class RunBudget {
@@ -25,7 +27,8 @@ export class RunBudget {
 
   /** Why the run cannot afford `operations` more DPS operations now, or undefined when it can. */
   exhausted(operations = 1): string | undefined {
-    const { now, operationsUsed, maxOperations, timeBudgetMs } = this.options;
+    const { now, operationsUsed, maxOperations, timeBudgetMs, stopRequested } = this.options;
+    if (stopRequested?.()) return 'stop requested';
     if (now() >= this.deadlineMs) return `time budget of ${Math.round(timeBudgetMs / 1000)} s used`;
     const used = operationsUsed();
     if (used + operations > maxOperations) {

@@ -23,7 +23,13 @@ import {
   sinceInput,
   statusInput,
 } from './query-input';
-import { MAX_TRANSITIONS, problemSummary, recentTransitions } from './overview';
+import {
+  DEFAULT_TRANSITIONS,
+  DEFAULT_TRANSITIONS_SINCE,
+  MAX_TRANSITIONS,
+  problemSummary,
+  recentTransitions,
+} from './overview';
 import { enrollmentFindings, problemsPage, registrationHistory, scanRuns, scanStatus } from './read-views';
 import { auditStoreFor } from './run-audit';
 import { AuditStorageError, type AuditStore } from './store';
@@ -67,8 +73,6 @@ export interface AuditApiOptions {
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const DEFAULT_SCAN_COUNT = 20;
-export const DEFAULT_TRANSITIONS = 50;
-export const DEFAULT_TRANSITIONS_SINCE = '24h';
 /** Seconds a client should wait after a 503. */
 const RETRY_AFTER_SECONDS = 30;
 /** Query parameters the Functions host consumes: `code` is the function key. */

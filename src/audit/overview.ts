@@ -19,6 +19,9 @@ export const MAX_TRANSITION_ROWS_READ = 5_000;
 /** Pages requested from each table at most (a scan may answer empty pages while it walks the table). */
 export const MAX_TRANSITION_PAGES = 50;
 export const MAX_TRANSITIONS = 500;
+/** What the transitions endpoint and CLI command show when not told. */
+export const DEFAULT_TRANSITIONS = 50;
+export const DEFAULT_TRANSITIONS_SINCE = '24h';
 
 const PAGE_SIZE = 1000;
 

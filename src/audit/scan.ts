@@ -36,6 +36,11 @@ export interface ScanOptions {
   clock?: Clock;
   /** Aborting stops the run at once, as a crash would: no checkpoint, no lease release, no run row. */
   signal?: AbortSignal;
+  /**
+   * Aborting ends the run at the next page, as a spent budget would: the writes of the pages read are finished,
+   * the checkpoint saved, the lease released and the run recorded as `resumable`.
+   */
+  stopSignal?: AbortSignal;
   onProgress?: (progress: ScanProgress) => void | Promise<void>;
   log?: (level: 'info' | 'warn', message: string) => void;
 }
@@ -136,6 +141,7 @@ export async function runScan(deps: ScanDependencies, options: ScanOptions): Pro
         maxOperations: options.maxOperationsPerRun,
         operationsUsed: () => dps.stats().operations - dpsBefore.operations,
         now,
+        stopRequested: () => options.stopSignal?.aborted === true,
       }),
       counters,
       runId,

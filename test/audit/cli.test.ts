@@ -1,6 +1,7 @@
 // `npm run audit -- ...` in-process: a scan of the seeded DPS emulator into Azurite with its progress line and
 // summary, then list, history, scans and findings as tables and as JSON; settings from the environment and
 // local.settings.json; one-line errors with exit codes 1 and 2.
+import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -239,6 +240,55 @@ describe('history, scans and findings', () => {
     expect(JSON.parse((await audit(['scans', '--limit', '1', '--json'])).stdout).items).toHaveLength(1);
   });
 
+  it('prints the open problems counted by status, error code and enrollment', async () => {
+    const open = expected.filter((row) => row.open);
+    const count = (key: (row: ExpectedRow) => string) => {
+      const counts = new Map<string, string>();
+      for (const row of open) counts.set(key(row), String(open.filter((r) => key(r) === key(row)).length));
+      return counts;
+    };
+    const result = await audit(['summary']);
+    expect(result.code).toBe(0);
+    const resolved = expected.length - open.length;
+    expect(result.stdout.split('\n')[0]).toMatch(
+      new RegExp(`^${open.length} open problems in \\d+ enrollments; ${resolved} resolved since `),
+    );
+    // Three tables: status, error code, enrollment.
+    const [byStatus, byCode, byEnrollment] = result.stdout
+      .split('\n\n')
+      .slice(1)
+      .map((table) => new Map(tableRows(table).map((row) => [row[0]!, row[1]!])));
+    for (const [status, n] of count((row) => row.status)) expect(byStatus!.get(status)).toBe(n);
+    for (const [code, n] of count((row) => (row.errorCode === undefined ? '–' : String(row.errorCode)))) {
+      expect(byCode!.get(code)).toBe(n);
+    }
+    for (const [group, n] of count((row) => row.group ?? '(individual)'))
+      expect(byEnrollment!.get(group)).toBe(n);
+    expect(JSON.parse((await audit(['summary', '--json'])).stdout)).toMatchObject({
+      open: open.length,
+      resolvedRecently: resolved,
+    });
+  });
+
+  it('prints the newest transitions of every device, newest first', async () => {
+    const result = await audit(['transitions', '--since', '1h']);
+    expect(result.code).toBe(0);
+    const rows = tableRows(result.stdout);
+    // Every problem's first sighting, and the recoveries.
+    expect(rows).toHaveLength(expected.length + recovered.length);
+    expect(
+      rows
+        .filter((row) => row[4] === 'assigned')
+        .map((row) => row[1])
+        .sort(),
+    ).toEqual([...recovered].sort());
+    const times = rows.map((row) => row[0]!);
+    expect([...times].sort().reverse()).toEqual(times);
+    const json = JSON.parse((await audit(['transitions', '--limit', '2', '--json'])).stdout);
+    expect(json.items).toHaveLength(2);
+    expect((await audit(['transitions', '--limit', '501'])).code).toBe(2);
+  });
+
   it('prints the enrollment findings and what to fix', async () => {
     const result = await audit(['findings']);
     const rows = tableRows(result.stdout);
@@ -259,7 +309,10 @@ describe('history, scans and findings', () => {
 describe('errors', () => {
   it('answers bad arguments with one line and exit code 2', async () => {
     const cases: Array<[string[], RegExp]> = [
-      [['lsit'], /^audit: unknown command 'lsit'; use list, history, scans, findings, scan/],
+      [
+        ['lsit'],
+        /^audit: unknown command 'lsit'; use list, history, scans, findings, summary, transitions, scan/,
+      ],
       [['list', '--status', 'broken'], /^audit list: --status must be one of failed, unassigned/],
       [['list', '--resolved', '--open'], /--resolved and --open exclude each other/],
       [['list', '--since', 'yesterday'], /--since must be a duration back from now/],
@@ -311,6 +364,48 @@ describe('errors', () => {
       /^audit list: Invalid app settings: AUDIT_TABLE_PREFIX: must be a letter/,
     );
     expect(badPrefix.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+describe('scan interrupted by Ctrl-C', () => {
+  it('ends the run after the current page, resumable with the lease released; the next run finishes the scan', async () => {
+    const stopEnv = { ...settings, AUDIT_TABLE_PREFIX: 'CliStop' };
+    const interrupts = new EventEmitter();
+    let stdout = '';
+    let stderr = '';
+    const code = await main(['scan', '--json'], {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: {
+        write: (text: string) => {
+          stderr += text;
+          // Ctrl-C while the first group's pages go by.
+          if (text.includes(`reading group ${GROUPS[0]}`)) interrupts.emit('SIGINT');
+          return true;
+        },
+        isTTY: false,
+        columns: 200,
+      },
+      env: stopEnv,
+      cwd: folder,
+      progressIntervalMs: 0,
+      interrupts,
+    });
+    expect(code).toBe(0);
+    expect(stderr).toContain('stopping after the current page');
+    expect(interrupts.listenerCount('SIGINT')).toBe(0);
+    const stopped = JSON.parse(stdout);
+    expect(stopped).toMatchObject({ outcome: 'resumable', detail: 'Stopped early: stop requested.' });
+    expect(stopped.registrationsRead).toBeGreaterThan(0);
+    expect(stopped.registrationsRead).toBeLessThan(29);
+
+    // Not skipped: the lease was given back. Every registration is read once over the two runs.
+    const next = await audit(['scan', '--json'], { env: stopEnv });
+    const resumed = JSON.parse(next.stdout);
+    expect(resumed).toMatchObject({ outcome: 'completed', scanId: stopped.scanId });
+    expect(stopped.registrationsRead + resumed.registrationsRead).toBe(29);
+    // A fresh table: the devices that recovered before this scan were never problems here.
+    const rows = JSON.parse((await audit(['list', '--limit', '1000', '--json'], { env: stopEnv })).stdout);
+    expect(ids(rows)).toEqual(where((row) => row.open));
   });
 });
 

@@ -7,6 +7,13 @@ import { readSettings, type Settings } from '../../settings';
 import { storageConnectionFrom } from '../connection';
 import { decodePageToken } from '../page-token';
 import type { ProblemFilters } from '../queries';
+import {
+  DEFAULT_TRANSITIONS,
+  DEFAULT_TRANSITIONS_SINCE,
+  MAX_TRANSITIONS,
+  problemSummary,
+  recentTransitions,
+} from '../overview';
 import { countInput, errorCodeInput, idInput, kindInput, sinceInput, statusInput } from '../query-input';
 import { enrollmentFindings, problemsPage, registrationHistory, scanRuns, scanStatus } from '../read-views';
 import { auditStoreFor, createAuditDpsClient, scanOptionsFrom } from '../run-audit';
@@ -15,7 +22,15 @@ import { AuditStore } from '../store';
 import { scanRunView, type ProblemView } from '../views';
 import { settingsEnvironment } from './local-settings';
 import { ProgressLine, ScanProgressTracker, type ProgressStream } from './progress';
-import { renderFindings, renderHistory, renderProblems, renderRunSummary, renderScans } from './render';
+import {
+  renderFindings,
+  renderHistory,
+  renderProblems,
+  renderRunSummary,
+  renderScans,
+  renderSummary,
+  renderTransitions,
+} from './render';
 import { readDecisions } from '../../decisions/queries';
 import { renderDecisions } from '../../decisions/render';
 import { DecisionStore } from '../../decisions/store';
@@ -32,6 +47,8 @@ export interface AuditCliIo {
   cwd?: string;
   /** Plain progress lines (stderr not a terminal) at most this often; 0: one per page; default 5 s. */
   progressIntervalMs?: number;
+  /** Where Ctrl-C (SIGINT) comes from during `scan`; default process. */
+  interrupts?: Pick<NodeJS.EventEmitter, 'once' | 'off'>;
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2 } as const;
@@ -226,11 +243,53 @@ const findings: Command = {
   },
 };
 
+const summary: Command = {
+  usage: [
+    'summary [--json]',
+    '    The open problems counted by status, by error code (with what it means) and by enrollment,',
+    '    and how many were resolved in the last 24 hours (what the dashboard shows).',
+  ],
+  async run(args, session) {
+    const { values } = parse(args, { json: { type: 'boolean' } });
+    const counts = await problemSummary(session.readStore());
+    if (values.json) printJson(session, counts);
+    else session.out(renderSummary(counts));
+    return EXIT.ok;
+  },
+};
+
+const transitions: Command = {
+  usage: [
+    `transitions [--since 24h|ISO] [--limit n] [--json]`,
+    '    The newest status transitions of every device (new problems, changes, recoveries), newest',
+    `    first. --since: default ${DEFAULT_TRANSITIONS_SINCE}; --limit: default ${DEFAULT_TRANSITIONS}, at most ${MAX_TRANSITIONS}.`,
+  ],
+  async run(args, session) {
+    const { values } = parse(args, {
+      since: { type: 'string' },
+      limit: { type: 'string' },
+      json: { type: 'boolean' },
+    });
+    const since = validated(
+      sinceInput(),
+      (values.since as string | undefined) ?? DEFAULT_TRANSITIONS_SINCE,
+      '--since',
+    );
+    const limit = option(countInput(MAX_TRANSITIONS), values, 'limit') ?? DEFAULT_TRANSITIONS;
+    const recent = await recentTransitions(session.readStore(), { since, limit });
+    if (values.json) printJson(session, recent);
+    else session.out(renderTransitions(recent));
+    return EXIT.ok;
+  },
+};
+
 const scan: Command = {
   usage: [
     'scan [--json]',
     '    Runs one scan run now, as the timer does (same budgets and lease), with a progress line on',
     '    stderr, then prints the run. Exit code 1 when the run failed or another run holds the lease.',
+    '    Ctrl-C ends the run after the current page (checkpoint saved, lease released; the next run',
+    '    resumes there); a second Ctrl-C quits at once.',
   ],
   async run(args, session) {
     const { values } = parse(args, { json: { type: 'boolean' } });
@@ -246,14 +305,23 @@ const scan: Command = {
       () => dps.stats().operations,
       () => Date.now() - startedMs,
     );
+    const stop = new AbortController();
+    const interrupts = session.io.interrupts ?? process;
+    // Once heard, the listener is gone: a second Ctrl-C gets Node's default (quit at once).
+    const onInterrupt = () => {
+      line.note('stopping after the current page (Ctrl-C again quits at once, leaving the lease to expire)');
+      stop.abort();
+    };
     let run;
     try {
       await session.readStore().ensureTables(); // a quick, clear failure when storage is unreachable
       line.start();
+      interrupts.once('SIGINT', onInterrupt);
       run = await runScan(
         { dps, store: auditStoreFor(settings, env) },
         {
           ...scanOptionsFrom(settings, env, log),
+          stopSignal: stop.signal,
           onProgress: (progress) => {
             tracker.record(progress);
             line.changed();
@@ -261,6 +329,7 @@ const scan: Command = {
         },
       );
     } finally {
+      interrupts.off('SIGINT', onInterrupt);
       line.stop();
       await dps.close();
     }
@@ -338,6 +407,8 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   history,
   scans,
   findings,
+  summary,
+  transitions,
   scan,
   decisions,
 };

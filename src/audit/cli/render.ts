@@ -1,5 +1,7 @@
-// The audit CLI's text output: aligned tables of problems, history, scan runs and findings. Times are UTC.
+// The audit CLI's text output: aligned tables of problems, history, scan runs, findings, the problem summary and
+// recent transitions. Times are UTC.
 import { formatCount, NOT_APPLICABLE, renderTable, type Column } from '../../policy-tools/format-table';
+import type { ProblemSummary, RecentTransitions } from '../overview';
 import type { FindingsView, HistoryView, ProblemView, ScanRunView, ScanStateView } from '../views';
 
 /** 2026-06-01T12:00:05.123Z -> "2026-06-01 12:00:05Z". */
@@ -199,4 +201,63 @@ export function renderFindings(rows: readonly FindingsView[]): string {
   ];
   if (toFix.length > 0) lines.push('', 'To fix:', ...toFix);
   return lines.join('\n');
+}
+
+export function renderSummary(summary: ProblemSummary): string {
+  const lines = [
+    `${plural(summary.open, 'open problem')} in ${plural(summary.groupsWithProblems, 'enrollment')}; ` +
+      `${formatCount(summary.resolvedRecently)} resolved since ${formatTime(summary.resolvedSince)}.`,
+    '',
+    renderTable(
+      [{ header: 'STATUS' }, { header: 'OPEN', align: 'right' }],
+      summary.byStatus.map((entry) => [entry.status, formatCount(entry.count)]),
+    ),
+  ];
+  if (summary.byErrorCode.length > 0) {
+    lines.push(
+      '',
+      renderTable(
+        [{ header: 'ERROR' }, { header: 'OPEN', align: 'right' }, { header: 'WHAT IT MEANS' }],
+        summary.byErrorCode.map((entry) => [
+          entry.errorCode === null ? NOT_APPLICABLE : String(entry.errorCode),
+          formatCount(entry.count),
+          clip(entry.explanation, 100),
+        ]),
+      ),
+    );
+  }
+  if (summary.byGroup.length > 0) {
+    lines.push(
+      '',
+      renderTable(
+        [{ header: 'ENROLLMENT' }, { header: 'OPEN', align: 'right' }],
+        summary.byGroup.map((entry) => [entry.enrollmentId ?? '(individual)', formatCount(entry.count)]),
+      ),
+    );
+  }
+  return lines.join('\n');
+}
+
+export function renderTransitions(transitions: RecentTransitions): string {
+  if (transitions.items.length === 0) return `No transitions since ${formatTime(transitions.since)}.`;
+  const table = renderTable(
+    [
+      { header: 'WHEN' },
+      { header: 'REGISTRATION ID' },
+      { header: 'ENROLLMENT' },
+      { header: 'FROM' },
+      { header: 'TO' },
+      { header: 'ERROR', align: 'right' },
+    ],
+    transitions.items.map((item) => [
+      formatTime(item.at),
+      item.registrationId,
+      enrollmentOf(item),
+      item.fromStatus,
+      item.toStatus,
+      item.errorCode === undefined ? NOT_APPLICABLE : String(item.errorCode),
+    ]),
+  );
+  const note = transitions.truncated ? ' (the read cap was reached: older ones may be missing)' : '';
+  return `${table}\n\n${plural(transitions.items.length, 'transition')} since ${formatTime(transitions.since)}, newest first${note}.`;
 }
