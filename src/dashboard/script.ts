@@ -311,7 +311,7 @@ export const DASHBOARD_SCRIPT = `
       rows.appendChild(testId(row, 'transition-row'));
     });
     setText('transitions-note', answer.truncated
-      ? 'last 24 hours, newest first (from the first rows read: the window holds more)'
+      ? 'last 24 hours, newest first; partial: more changed than was read'
       : 'last 24 hours, newest first');
   }
 

@@ -1,7 +1,7 @@
 // `npm run audit -- decisions` as text: one line per decision, oldest first, then a line per outcome and hub.
 import { formatTime } from '../audit/cli/render';
 import { formatCount, NOT_APPLICABLE, renderTable, type Column } from '../policy-tools/format-table';
-import type { DecisionView } from './views';
+import type { DecisionSummary, DecisionView } from './views';
 
 /** Reasons listed under the table at most. */
 const MAX_REASONS = 20;
@@ -25,9 +25,27 @@ export function summaryLine(views: readonly DecisionView[]): string {
     outcomes.set(view.outcome, (outcomes.get(view.outcome) ?? 0) + 1);
     if (view.outcome === 'assigned' && view.hub) hubs.set(view.hub, (hubs.get(view.hub) ?? 0) + 1);
   }
+  return countsLine(
+    views.length,
+    outcomes,
+    [...hubs].map(([hub, count]) => ({ hub, count })),
+  );
+}
+
+/** The same line from a window's totals (GET /api/decisions/summary), when the table shows only part of it. */
+export function summaryLineOf(summary: DecisionSummary): string {
+  const outcomes = new Map(Object.entries(summary.outcomes).filter(([, count]) => count > 0));
+  return `In the whole window: ${countsLine(summary.total, outcomes, summary.hubs)}`;
+}
+
+function countsLine(
+  total: number,
+  outcomes: ReadonlyMap<string, number>,
+  hubs: ReadonlyArray<{ hub: string; count: number }>,
+): string {
   const perHub = [...hubs]
-    .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
-    .map(([hub, count]) => `${hub} ${formatCount(count)}`)
+    .sort((a, b) => b.count - a.count || (a.hub < b.hub ? -1 : 1))
+    .map(({ hub, count }) => `${hub} ${formatCount(count)}`)
     .join(', ');
   const parts = (['assigned', 'rejected', 'invalid-request'] as const)
     .filter((outcome) => outcomes.has(outcome))
@@ -35,10 +53,15 @@ export function summaryLine(views: readonly DecisionView[]): string {
       const count = formatCount(outcomes.get(outcome)!);
       return outcome === 'assigned' && perHub ? `${count} assigned (${perHub})` : `${count} ${outcome}`;
     });
-  return `${formatCount(views.length)} decision${views.length === 1 ? '' : 's'}: ${parts.join(', ')}.`;
+  return `${formatCount(total)} decision${total === 1 ? '' : 's'}: ${parts.join(', ')}.`;
 }
 
-export function renderDecisions(views: readonly DecisionView[], more: boolean): string {
+/** `totals`: the whole window's counts, printed when the table shows only the first rows. */
+export function renderDecisions(
+  views: readonly DecisionView[],
+  more: boolean,
+  totals?: DecisionSummary,
+): string {
   if (views.length === 0) return 'No decisions recorded in that time.';
   const columns: Column[] = [
     { header: 'TIME' },
@@ -65,7 +88,10 @@ export function renderDecisions(views: readonly DecisionView[], more: boolean): 
       formatLatency(view.latencyMs),
     ]),
   );
-  const summary = summaryLine(views) + (more ? ' More match: raise --limit or narrow --since.' : '');
+  const summary =
+    summaryLine(views) +
+    (more ? ' More match: raise --limit or narrow --since.' : '') +
+    (more && totals ? `\n${summaryLineOf(totals)}` : '');
   const refused = views.filter((view) => view.outcome !== 'assigned');
   const why = refused
     .slice(0, MAX_REASONS)

@@ -97,6 +97,12 @@ function describeError(error: unknown): string {
   return redactSecrets(what && !message.includes(what) ? `${what}: ${message}` : message).slice(0, 300);
 }
 
+/** An error that says the rows themselves are unacceptable (bad entity, too large), not that storage is away. */
+function isRowRefusal(error: unknown): boolean {
+  const status = (error as { statusCode?: unknown; status?: unknown } | null)?.statusCode;
+  return status === 400 || status === 413;
+}
+
 const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export class DecisionWriter implements DecisionRecorder {
@@ -171,7 +177,8 @@ export class DecisionWriter implements DecisionRecorder {
     this.clearRetry();
     const deadline = Date.now() + timeoutMs;
     // Final attempts while time is left: a failing store gets one more try, not a backoff.
-    while (this.queue.length > 0 && Date.now() < deadline) {
+    // A write already in flight is waited for too: its rows have left the queue but are not written yet.
+    while ((this.queue.length > 0 || this.flushing) && Date.now() < deadline) {
       const before = this.counts.failedTransactions;
       await this.withDeadline(this.flushing ?? this.flush(), deadline);
       if (this.counts.failedTransactions > before || this.flushing) break;
@@ -249,20 +256,40 @@ export class DecisionWriter implements DecisionRecorder {
     this.inFlightRows = batch.length;
     this.flushStartedAt = Date.now();
     const errors = await Promise.all(transactions.map((transaction) => this.writeTransaction(transaction)));
-    this.inFlightRows = 0;
     const failed = new Set<Entry>();
     let lastError: unknown;
+    const refused: Entry[][] = [];
     transactions.forEach((transaction, index) => {
       this.counts.transactions++;
-      if (errors[index] === undefined) {
+      const error = errors[index];
+      if (error === undefined) {
         this.counts.written += transaction.length;
         for (const entry of transaction) this.settle(entry, 'written');
+      } else if (isRowRefusal(error)) {
+        refused.push(transaction);
       } else {
         this.counts.failedTransactions++;
-        lastError = errors[index];
+        lastError = error;
         for (const entry of transaction) failed.add(entry);
       }
     });
+    // Storage refused a transaction for what is in it (400, 413): one bad row must not hold the others back
+    // forever, so they are written one by one and only a row refused on its own is dropped (and logged).
+    for (const transaction of refused) {
+      for (const entry of transaction) {
+        const error = await this.writeTransaction([entry]);
+        if (error === undefined) {
+          this.counts.written++;
+          this.settle(entry, 'written');
+        } else if (isRowRefusal(error)) {
+          this.refuse(entry, error);
+        } else {
+          lastError = error;
+          failed.add(entry);
+        }
+      }
+    }
+    this.inFlightRows = 0;
     if (failed.size > 0) {
       // Back to the front, in their order: they are the oldest rows.
       this.queue.unshift(...batch.filter((entry) => failed.has(entry)));
@@ -271,6 +298,15 @@ export class DecisionWriter implements DecisionRecorder {
     } else {
       this.succeeded();
     }
+  }
+
+  private refuse(entry: Entry, error: unknown): void {
+    this.counts.dropped++;
+    this.settle(entry, 'dropped');
+    this.notices.warn(
+      `Decision log: table storage refused the row of '${entry.row.registrationId ?? ''}' at ` +
+        `${entry.row.at.toISOString()} (${describeError(error)}); it is dropped, the other rows are written.`,
+    );
   }
 
   private afterFlush(): void {

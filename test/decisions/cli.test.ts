@@ -134,6 +134,10 @@ it('filters by hub and outcome, stops at --limit, and prints JSON with --json', 
   const limited = await audit(['decisions', '--limit', '2']);
   expect(tableRows(limited.stdout)).toHaveLength(2);
   expect(limited.stdout).toContain('More match: raise --limit or narrow --since.');
+  // The per-hub count covers the whole window, not only the rows shown.
+  expect(limited.stdout).toContain(
+    `In the whole window: 4 decisions: 3 assigned (${TOASTERS_HUB} 2, ${HEATPUMPS_HUB} 1), 1 rejected.`,
+  );
   const future = await audit(['decisions', '--since', new Date(Date.now() + 60_000).toISOString()]);
   expect(future.stdout.trim()).toBe('No decisions recorded in that time.');
 });

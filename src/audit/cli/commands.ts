@@ -31,7 +31,7 @@ import {
   renderSummary,
   renderTransitions,
 } from './render';
-import { readDecisions } from '../../decisions/queries';
+import { decisionSummary, MAX_SUMMARY_DAYS, readDecisions } from '../../decisions/queries';
 import { renderDecisions } from '../../decisions/render';
 import { DecisionStore } from '../../decisions/store';
 import { OUTCOMES, type DecisionOutcome } from '../../decisions/table';
@@ -342,6 +342,9 @@ const scan: Command = {
 
 const DEFAULT_DECISIONS_SINCE_MS = 3_600_000;
 
+const windowDays = (since: Date, until: Date | undefined) =>
+  ((until?.getTime() ?? Date.now()) - since.getTime()) / 86_400_000;
+
 const decisions: Command = {
   usage: [
     'decisions [--since 1h|ISO] [--until 10m|ISO] [--hub h] [--outcome assigned|rejected|invalid-request]',
@@ -395,8 +398,15 @@ const decisions: Command = {
       token = page.continuationToken;
     } while (token !== undefined && rows.length <= limit);
     const shown = rows.slice(0, limit);
+    const more = rows.length > limit;
     if (values.json) printJson(session, shown);
-    else session.out(renderDecisions(shown, rows.length > limit));
+    else {
+      // The table shows the first rows only: the per-hub count of the whole window comes from the summary.
+      const wholeWindow =
+        more && hub === undefined && outcome === undefined && windowDays(since, until) <= MAX_SUMMARY_DAYS;
+      const totals = wholeWindow ? await decisionSummary(store, { since, until }) : undefined;
+      session.out(renderDecisions(shown, more, totals));
+    }
     return EXIT.ok;
   },
 };
