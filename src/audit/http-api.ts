@@ -8,15 +8,22 @@
 // Parameters are validated here (400 naming the parameter); values reach OData only escaped and quoted
 // (queries.ts). Storage trouble is a 503 the caller may retry; nothing answers with a stack trace.
 import { z } from 'zod';
-import { redactSecrets } from '../dps/redact';
-import { readSettings, SettingsError } from '../settings';
-import { AuditConfigurationError } from './connection';
-import { AuditQueryError } from './queries';
+import { readSettings } from '../settings';
+import {
+  answer as answerJson,
+  HOST_PARAMETERS,
+  parseInput,
+  readParameters,
+  respond,
+  type JsonApiLog,
+  type JsonApiNames,
+  type JsonApiRequest,
+  type JsonApiResponse,
+} from './json-api';
 import {
   booleanInput,
   countInput,
   errorCodeInput,
-  firstIssue,
   idInput,
   kindInput,
   pageTokenInput,
@@ -32,27 +39,11 @@ import {
 } from './overview';
 import { enrollmentFindings, problemsPage, registrationHistory, scanRuns, scanStatus } from './read-views';
 import { auditStoreFor } from './run-audit';
-import { AuditStorageError, type AuditStore } from './store';
+import type { AuditStore } from './store';
 
-/** The parts of an @azure/functions HttpRequest the API reads. */
-export interface AuditApiRequest {
-  url: string;
-  query: URLSearchParams;
-  params: Record<string, string>;
-}
-
-/** Assignable to @azure/functions HttpResponseInit. */
-export interface AuditApiResponse {
-  status: number;
-  jsonBody: unknown;
-  headers: Record<string, string>;
-}
-
-/** The InvocationContext log methods the API uses. */
-export interface AuditApiLog {
-  warn(message: string): void;
-  error(message: string): void;
-}
+export type AuditApiRequest = JsonApiRequest;
+export type AuditApiResponse = JsonApiResponse;
+export type AuditApiLog = JsonApiLog;
 
 export type AuditApiHandler = (request: AuditApiRequest, log: AuditApiLog) => Promise<AuditApiResponse>;
 
@@ -73,49 +64,6 @@ export interface AuditApiOptions {
 
 export const DEFAULT_PAGE_SIZE = 100;
 export const DEFAULT_SCAN_COUNT = 20;
-/** Seconds a client should wait after a 503. */
-const RETRY_AFTER_SECONDS = 30;
-/** Query parameters the Functions host consumes: `code` is the function key. */
-const HOST_PARAMETERS = new Set(['code']);
-
-class BadParameter extends Error {
-  constructor(
-    readonly parameter: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function respond(status: number, jsonBody: unknown, headers: Record<string, string> = {}): AuditApiResponse {
-  return { status, jsonBody, headers: { 'Cache-Control': 'no-store', ...headers } };
-}
-
-/** The query parameters, validated by `schema`; unknown or repeated parameters are refused too. */
-function readParameters<S extends z.ZodObject>(query: URLSearchParams, schema: S): z.infer<S> {
-  const known = Object.keys(schema.shape);
-  const values: Record<string, string> = {};
-  for (const [name, value] of query) {
-    if (HOST_PARAMETERS.has(name)) continue;
-    const shown = name.slice(0, 100);
-    if (!known.includes(name)) {
-      const expected =
-        known.length > 0 ? `; known parameters: ${known.join(', ')}` : '; it takes no parameters';
-      throw new BadParameter(shown, `unknown parameter '${shown}'${expected}`);
-    }
-    if (name in values) throw new BadParameter(name, `${name} is given more than once`);
-    values[name] = value;
-  }
-  return parseInput(schema, values);
-}
-
-function parseInput<S extends z.ZodType>(schema: S, values: unknown): z.infer<S> {
-  const parsed = schema.safeParse(values);
-  if (parsed.success) return parsed.data;
-  const { name, message } = firstIssue(parsed.error);
-  throw new BadParameter(name, `${name} ${message}`);
-}
-
 const problemsQuery = (now: () => number) =>
   z.object({
     status: statusInput.optional(),
@@ -141,39 +89,12 @@ function nextLink(requestUrl: string, since: Date | undefined, token: string): s
   return url.toString();
 }
 
-function describe(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return redactSecrets(text.replace(/\s*\n\s*/g, ' '));
-}
-
-/** Runs a handler's work; every expected failure becomes a JSON answer without internals. */
-async function answer(log: AuditApiLog, work: () => Promise<AuditApiResponse>): Promise<AuditApiResponse> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof BadParameter) {
-      return respond(400, { error: error.message, parameter: error.parameter });
-    }
-    if (error instanceof AuditQueryError) return respond(400, { error: error.message });
-    if (error instanceof AuditStorageError) {
-      log.warn(`Audit API: ${describe(error)}`);
-      return respond(
-        503,
-        { error: 'The audit tables cannot be read right now; try again later.', retryable: true },
-        { 'Retry-After': String(RETRY_AFTER_SECONDS) },
-      );
-    }
-    if (error instanceof AuditConfigurationError || error instanceof SettingsError) {
-      log.error(`Audit API: ${describe(error)}`);
-      return respond(500, {
-        error: `The audit is not configured: ${describe(error.message)}`,
-        retryable: false,
-      });
-    }
-    log.error(`Audit API: unexpected ${describe(error)}`);
-    return respond(500, { error: 'Internal error.', retryable: false });
-  }
-}
+const AUDIT_API: JsonApiNames = {
+  api: 'Audit API',
+  unavailable: 'The audit tables cannot be read right now; try again later.',
+  notConfigured: 'The audit is not configured',
+};
+const answer = (log: AuditApiLog, work: () => Promise<AuditApiResponse>) => answerJson(AUDIT_API, log, work);
 
 function storeFromSettings(): AuditStore {
   return auditStoreFor(readSettings(process.env), process.env);

@@ -6,13 +6,17 @@
 // A bad parameter is a 400 naming it; unreadable storage a 503 with Retry-After; every answer Cache-Control
 // no-store; nothing answers with a stack trace.
 import { z } from 'zod';
-import { AuditConfigurationError } from '../audit/connection';
 import type { AuditApiLog, AuditApiRequest, AuditApiResponse } from '../audit/http-api';
-import { AuditQueryError } from '../audit/queries';
-import { countInput, firstIssue, pageTokenInput, sinceInput } from '../audit/query-input';
-import { AuditStorageError } from '../audit/store';
-import { redactSecrets } from '../dps/redact';
-import { readSettings, SettingsError } from '../settings';
+import {
+  answer as answerJson,
+  BadParameter,
+  HOST_PARAMETERS,
+  readParameters,
+  respond,
+  type JsonApiNames,
+} from '../audit/json-api';
+import { countInput, pageTokenInput, sinceInput } from '../audit/query-input';
+import { readSettings } from '../settings';
 import { decisionSummary, MAX_DECISION_PAGE, MAX_SUMMARY_DAYS, readDecisions } from './queries';
 import { decisionStoreFor, type DecisionStore } from './store';
 import { OUTCOMES } from './table';
@@ -32,42 +36,6 @@ export interface DecisionsApiOptions {
 
 export const DEFAULT_DECISIONS_SINCE = '1h';
 export const DEFAULT_DECISIONS_LIMIT = 100;
-const RETRY_AFTER_SECONDS = 30;
-/** Query parameters the Functions host consumes: `code` is the function key. */
-const HOST_PARAMETERS = new Set(['code']);
-
-class BadParameter extends Error {
-  constructor(
-    readonly parameter: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function respond(status: number, jsonBody: unknown, headers: Record<string, string> = {}): AuditApiResponse {
-  return { status, jsonBody, headers: { 'Cache-Control': 'no-store', ...headers } };
-}
-
-/** The query parameters through `schema`; unknown or repeated parameters are refused too. */
-function readParameters<S extends z.ZodObject>(query: URLSearchParams, schema: S): z.infer<S> {
-  const known = Object.keys(schema.shape);
-  const values: Record<string, string> = {};
-  for (const [name, value] of query) {
-    if (HOST_PARAMETERS.has(name)) continue;
-    const shown = name.slice(0, 100);
-    if (!known.includes(name)) {
-      throw new BadParameter(shown, `unknown parameter '${shown}'; known parameters: ${known.join(', ')}`);
-    }
-    if (name in values) throw new BadParameter(name, `${name} is given more than once`);
-    values[name] = value;
-  }
-  const parsed = schema.safeParse(values);
-  if (parsed.success) return parsed.data;
-  const { name, message } = firstIssue(parsed.error);
-  throw new BadParameter(name, `${name} ${message}`);
-}
-
 const outcomeInput = z.enum(OUTCOMES, { error: `must be one of ${OUTCOMES.join(', ')}` });
 /** A hub host name; it only ever reaches OData quoted and escaped. */
 const hubInput = z.string().min(1, 'must not be empty').max(255, 'must be at most 255 characters');
@@ -100,38 +68,13 @@ function nextLink(requestUrl: string, pinned: { since: Date; until?: Date }, tok
   return url.toString();
 }
 
-function describe(error: unknown): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return redactSecrets(text.replace(/\s*\n\s*/g, ' '));
-}
-
-async function answer(log: AuditApiLog, work: () => Promise<AuditApiResponse>): Promise<AuditApiResponse> {
-  try {
-    return await work();
-  } catch (error) {
-    if (error instanceof BadParameter) {
-      return respond(400, { error: error.message, parameter: error.parameter });
-    }
-    if (error instanceof AuditQueryError) return respond(400, { error: error.message });
-    if (error instanceof AuditStorageError) {
-      log.warn(`Decisions API: ${describe(error)}`);
-      return respond(
-        503,
-        { error: 'The decision table cannot be read right now; try again later.', retryable: true },
-        { 'Retry-After': String(RETRY_AFTER_SECONDS) },
-      );
-    }
-    if (error instanceof AuditConfigurationError || error instanceof SettingsError) {
-      log.error(`Decisions API: ${describe(error)}`);
-      return respond(500, {
-        error: `The decision log is not configured: ${describe(error.message)}`,
-        retryable: false,
-      });
-    }
-    log.error(`Decisions API: unexpected ${describe(error)}`);
-    return respond(500, { error: 'Internal error.', retryable: false });
-  }
-}
+const DECISIONS_API: JsonApiNames = {
+  api: 'Decisions API',
+  unavailable: 'The decision table cannot be read right now; try again later.',
+  notConfigured: 'The decision log is not configured',
+};
+const answer = (log: AuditApiLog, work: () => Promise<AuditApiResponse>) =>
+  answerJson(DECISIONS_API, log, work);
 
 function storeFromSettings(): DecisionStore {
   return decisionStoreFor(readSettings(process.env), process.env);
