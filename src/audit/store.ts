@@ -1,16 +1,12 @@
 // The audit's table store on @azure/data-tables: one TableClient per table, tables created once, batched writes
-// (entity group transactions: one partition, at most 100 entities) and typed errors. Transient storage errors
-// (5xx, 408, timeouts, refused or reset connections) are retried with exponential backoff by the SDK's own retry
-// policy; what still fails becomes an AuditStorageError.
-import type {
-  TableClient,
-  TableEntity,
-  TableServiceClientOptions,
-  TransactionAction,
-} from '@azure/data-tables';
+// (entity group transactions: one partition, at most 100 entities; table-batch.ts sends them) and typed errors.
+// Transient storage errors (5xx, 408, timeouts, refused or reset connections) are retried with exponential backoff
+// by the SDK's own retry policy; what still fails becomes an AuditStorageError.
+import type { TableClient, TableServiceClientOptions } from '@azure/data-tables';
 import type { z } from 'zod';
 import { redactSecrets } from '../dps/redact';
 import { createTableClient, sharedCredential, type StorageConnection } from './connection';
+import { submitBatch } from './table-batch';
 import { auditTableNames, type AuditTableNames } from './tables';
 
 export type AuditTable = keyof AuditTableNames;
@@ -83,11 +79,6 @@ export function transactionsOf(actions: readonly RowAction[]): RowAction[][] {
   return transactions;
 }
 
-function toTransactionAction([kind, row]: RowAction): TransactionAction {
-  if (kind === 'delete') return ['delete', { partitionKey: row.partitionKey, rowKey: row.rowKey }];
-  return ['upsert', row as unknown as TableEntity, 'Replace'];
-}
-
 export class AuditStore {
   readonly names: AuditTableNames;
   private readonly clients: Record<AuditTable, TableClient>;
@@ -152,9 +143,7 @@ export class AuditStore {
     const client = this.clients[table];
     await Promise.all(
       transactionsOf(actions).map(async (transaction) => {
-        await this.call('submitTransaction', table, () =>
-          client.submitTransaction(transaction.map(toTransactionAction)),
-        );
+        await this.call('submitTransaction', table, () => submitBatch(client, transaction));
         this.written += transaction.length;
       }),
     );
