@@ -3,7 +3,7 @@
 // Why not TableClient.submitTransaction: it runs every entity through a full intercepting pipeline (a request,
 // a span and a serialised body each, and a new TableClient per transaction), all alive until the batch is
 // answered. On a long scan that is ~0.3 KiB per registration promoted to V8's old space, and peak RSS that grows
-// with N (`npm run bench -- audit`: 132-154 MiB from 50k to 400k registrations; this way 108-111 MiB, flat).
+// with N (`npm run bench -- audit`: 132-154 MiB from 50k to 400k registrations; this way 105-109 MiB, flat).
 import { randomUUID } from 'node:crypto';
 import {
   createDefaultHttpClient,
