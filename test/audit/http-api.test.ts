@@ -2,8 +2,8 @@
 // a seeded DPS emulator is scanned into Azurite, then GET /api/audit is asked with each filter and paged through,
 // bad parameters get a 400 naming the parameter, hostile input stays a value, and storage trouble is a 503.
 import net from 'node:net';
-import path from 'node:path';
-import { startFunctionsHost, type FunctionsHost } from '../../dev/functions-host';
+import type { FunctionsHost } from '../../dev/functions-host';
+import { serveFunctions } from '../support/serve-functions';
 import { createAuditApi, type AuditApiRequest } from '../../src/audit/http-api';
 import { AuditStore } from '../../src/audit/store';
 import { scan, startAuditEnvironment, type AuditTestEnvironment } from './support/environment';
@@ -102,16 +102,7 @@ beforeAll(async () => {
 
   process.env.AUDIT_STORAGE_CONNECTION_STRING = env.azurite.connectionString;
   process.env.AUDIT_TABLE_PREFIX = PREFIX;
-  host = await startFunctionsHost({
-    functionFiles: ['audit-problems', 'audit-history', 'audit-scans', 'audit-findings'].map((name) =>
-      path.join(__dirname, `../../src/functions/${name}.ts`),
-    ),
-    port: 0,
-    functionKey: KEY,
-    enableTimers: false,
-    env: {},
-    log: () => undefined,
-  });
+  host = await serveFunctions(['audit-problems', 'audit-history', 'audit-scans', 'audit-findings'], KEY);
 });
 
 afterAll(async () => {

@@ -6,7 +6,6 @@ import net from 'node:net';
 import { startAzurite, type Azurite } from '../../dev/azurite';
 import { explainErrorCode } from '../../src/audit/error-codes';
 import { createAuditApi, type AuditApiRequest, type AuditApiResponse } from '../../src/audit/http-api';
-import { historyRowKey, idKey, INDIVIDUAL_PARTITION } from '../../src/audit/keys';
 import {
   MAX_TRANSITION_ROWS_READ,
   NO_ERROR_CODE_EXPLANATION,
@@ -16,6 +15,7 @@ import {
 import { AuditStore } from '../../src/audit/store';
 import type { HistoryRow, ProblemRow } from '../../src/audit/tables';
 import { storeOn } from './support/environment';
+import { historyRow, problemRow } from './support/rows';
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 5, 10, 12, 0, 0);
@@ -24,39 +24,12 @@ const HOSTILE_GROUP = '<img src=x onerror="alert(1)">';
 let azurite: Azurite;
 let store: AuditStore;
 
-function problem(group: string | undefined, id: string, fields: Partial<ProblemRow> = {}): ProblemRow {
-  return {
-    partitionKey: group === undefined ? INDIVIDUAL_PARTITION : idKey(group),
-    rowKey: idKey(id),
-    registrationId: id,
-    enrollmentKind: group === undefined ? 'individual' : 'group',
-    enrollmentId: group ?? id,
-    status: 'failed',
-    errorCode: 400207,
-    errorExplanation: 'explained',
-    firstSeen: new Date(NOW - 2 * HOUR),
-    lastSeen: new Date(NOW - HOUR),
-    open: true,
-    historyStarted: false,
-    lastScanId: 'scan-1',
-    ...fields,
-  };
-}
+const problem = (group: string | undefined, id: string, fields: Partial<ProblemRow> = {}) =>
+  problemRow(group, id, { firstSeen: new Date(NOW - 2 * HOUR), lastSeen: new Date(NOW - HOUR) }, fields);
 
-function transition(row: ProblemRow, from: string, to: string, at: number): HistoryRow {
-  return {
-    partitionKey: row.partitionKey,
-    rowKey: historyRowKey(row.rowKey, new Date(at), from, to),
-    registrationId: row.registrationId,
-    enrollmentKind: row.enrollmentKind,
-    enrollmentId: row.enrollmentId,
-    fromStatus: from,
-    toStatus: to,
-    errorCode: from === 'none' ? row.errorCode : undefined,
-    at: new Date(at),
-    scanId: 'scan-2',
-  };
-}
+/** A first sighting carries the problem's error code. */
+const transition = (row: ProblemRow, from: string, to: string, at: number) =>
+  historyRow(row, from, to, at, { errorCode: from === 'none' ? row.errorCode : undefined });
 
 const RESOLVED_TODAY = problem('Fleet-A', 'a-9', {
   open: false,

@@ -2,7 +2,7 @@
 // against Azurite; values reach OData only through the `odata` template, and bad filters are clear errors.
 import { startAzurite, type Azurite } from '../../dev/azurite';
 import { ScanLease } from '../../src/audit/checkpoint';
-import { historyRowKey, idKey, INDIVIDUAL_PARTITION, runRowKey } from '../../src/audit/keys';
+import { idKey, runRowKey } from '../../src/audit/keys';
 import {
   AuditQueryError,
   findings,
@@ -14,8 +14,9 @@ import {
   type ProblemFilters,
 } from '../../src/audit/queries';
 import type { AuditStore } from '../../src/audit/store';
-import type { FindingsRow, HistoryRow, ProblemRow, ScanRunRow } from '../../src/audit/tables';
+import type { FindingsRow, ProblemRow, ScanRunRow } from '../../src/audit/tables';
 import { storeOn } from './support/environment';
+import { historyRow, problemRow } from './support/rows';
 
 const DAY = 86_400_000;
 const T0 = Date.UTC(2026, 5, 1);
@@ -23,38 +24,10 @@ const T0 = Date.UTC(2026, 5, 1);
 let azurite: Azurite;
 let store: AuditStore;
 
-function problem(group: string | undefined, id: string, fields: Partial<ProblemRow> = {}): ProblemRow {
-  return {
-    partitionKey: group === undefined ? INDIVIDUAL_PARTITION : idKey(group),
-    rowKey: idKey(id),
-    registrationId: id,
-    enrollmentKind: group === undefined ? 'individual' : 'group',
-    enrollmentId: group ?? id,
-    status: 'failed',
-    errorCode: 400207,
-    errorExplanation: 'explained',
-    firstSeen: new Date(T0),
-    lastSeen: new Date(T0),
-    open: true,
-    historyStarted: false,
-    lastScanId: 'scan-1',
-    ...fields,
-  };
-}
+const problem = (group: string | undefined, id: string, fields: Partial<ProblemRow> = {}) =>
+  problemRow(group, id, { firstSeen: new Date(T0), lastSeen: new Date(T0) }, fields);
 
-function transition(row: ProblemRow, from: string, to: string, at: number): HistoryRow {
-  return {
-    partitionKey: row.partitionKey,
-    rowKey: historyRowKey(row.rowKey, new Date(at), from, to),
-    registrationId: row.registrationId,
-    enrollmentKind: row.enrollmentKind,
-    enrollmentId: row.enrollmentId,
-    fromStatus: from,
-    toStatus: to,
-    at: new Date(at),
-    scanId: 'scan-2',
-  };
-}
+const transition = historyRow;
 
 const ROWS: ProblemRow[] = [
   problem('Fleet-A', 'a-1'),

@@ -9,7 +9,8 @@ import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, ConsoleMessage, Page, Request } from 'playwright-core';
 import { ensureChromium, launchChromium } from '../../dev/chromium';
-import { startFunctionsHost, type FunctionsHost } from '../../dev/functions-host';
+import type { FunctionsHost } from '../../dev/functions-host';
+import { serveFunctions } from '../support/serve-functions';
 import { idKey } from '../../src/audit/keys';
 import { recentScans } from '../../src/audit/queries';
 import type { AuditStore } from '../../src/audit/store';
@@ -34,7 +35,7 @@ const KEY = 'dashboard-browser-test-key';
 const PREFIX = 'DashView';
 const SETTINGS = ['AUDIT_STORAGE_CONNECTION_STRING', 'AUDIT_TABLE_PREFIX'] as const;
 const ARTIFACT = path.join(__dirname, '../../test-artifacts/dashboard.png');
-const FUNCTION_FILES = [
+const FUNCTIONS = [
   'dashboard',
   'audit-summary',
   'audit-transitions',
@@ -42,7 +43,7 @@ const FUNCTION_FILES = [
   'allocate',
   'decisions',
   'decisions-summary',
-].map((name) => path.join(__dirname, `../../src/functions/${name}.ts`));
+];
 
 const TOASTERS = 'contoso-toasters-hub-1098.azure-devices.net';
 const HEATPUMPS = 'contoso-heatpumps-hub-1098.azure-devices.net';
@@ -130,17 +131,7 @@ beforeAll(async () => {
 
   process.env.AUDIT_STORAGE_CONNECTION_STRING = env.azurite.connectionString;
   process.env.AUDIT_TABLE_PREFIX = PREFIX;
-  [host, browser] = await Promise.all([
-    startFunctionsHost({
-      functionFiles: FUNCTION_FILES,
-      port: 0,
-      functionKey: KEY,
-      enableTimers: false,
-      env: {},
-      log: () => undefined,
-    }),
-    launchChromium(chromiumPath),
-  ]);
+  [host, browser] = await Promise.all([serveFunctions(FUNCTIONS, KEY), launchChromium(chromiumPath)]);
   await postAllocations();
 }, 600_000);
 
@@ -537,14 +528,7 @@ describe('GET /api/dashboard in Chromium', () => {
     expect((await fetch(`${host.baseUrl}/api/dashboard?code=wrong`)).status).toBe(401);
     expect((await fetch(`${host.baseUrl}/api/audit/summary`)).status).toBe(401);
 
-    const anonymous = await startFunctionsHost({
-      functionFiles: FUNCTION_FILES,
-      port: 0,
-      functionKey: '',
-      enableTimers: false,
-      env: {},
-      log: () => undefined,
-    });
+    const anonymous = await serveFunctions(FUNCTIONS, '');
     const { context, page, requests } = await watchedPage();
     try {
       await page.goto(`${anonymous.baseUrl}/api/dashboard`);

@@ -6,7 +6,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { startAzurite, type Azurite } from '../../dev/azurite';
-import { startFunctionsHost, type FunctionsHost } from '../../dev/functions-host';
+import type { FunctionsHost } from '../../dev/functions-host';
+import { serveFunctions } from '../support/serve-functions';
 import { readSettings } from '../../src/settings';
 import { decisionRowFrom } from '../../src/decisions/table';
 import { openDecisionSink } from '../../src/decisions/table-sink';
@@ -75,16 +76,7 @@ beforeAll(async () => {
   jest
     .spyOn(console, 'warn')
     .mockImplementation((message?: unknown) => notices.push(`warn: ${String(message)}`));
-  host = await startFunctionsHost({
-    functionFiles: ['allocate', 'decisions', 'decisions-summary'].map((name) =>
-      path.join(__dirname, `../../src/functions/${name}.ts`),
-    ),
-    port: 0,
-    functionKey: KEY,
-    enableTimers: false,
-    env: {},
-    log: () => undefined,
-  });
+  host = await serveFunctions(['allocate', 'decisions', 'decisions-summary'], KEY);
 });
 
 afterAll(async () => {
