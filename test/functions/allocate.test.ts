@@ -2,7 +2,7 @@
 // (the decision log says once that it is off). Decision rows themselves: test/decisions.
 import { HttpRequest, InvocationContext } from '@azure/functions';
 import { officialSample } from '../allocation/dps-bodies';
-import { registeredFunction, triggerOf } from '../support/registered-functions';
+import { registeredFunction, stopRegisteredApp, triggerOf } from '../support/registered-functions';
 
 jest.mock(
   '@azure/functions-core',
@@ -23,7 +23,8 @@ beforeAll(() => {
   jest.requireActual('../../src/functions/allocate'); // after the settings above: it reads them on load
 });
 
-afterAll(() => {
+afterAll(async () => {
+  await stopRegisteredApp();
   jest.restoreAllMocks();
   for (const [name, value] of Object.entries(saved)) if (value !== undefined) process.env[name] = value;
 });

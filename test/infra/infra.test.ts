@@ -6,7 +6,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { readSettings, settingsSchema } from '../../src/settings';
 import '../../src/functions/allocate';
-import { triggerOf } from '../support/registered-functions';
+import { stopRegisteredApp, triggerOf } from '../support/registered-functions';
 import { readBicep, type BicepFile } from './bicep-text';
 import { readYamlSubset, type YamlMap } from './yaml-subset';
 
@@ -18,6 +18,8 @@ jest.mock(
     virtual: true,
   },
 );
+
+afterAll(stopRegisteredApp);
 
 /**
  * Settings the Bicep may leave out because the default in src/settings.ts is right in Azure, with the reason.

@@ -2,7 +2,10 @@
 // a function file declares, before anything else:
 //   jest.mock('@azure/functions-core', () => jest.requireActual('<rel>/dev/functions-host/core-stub').functionsCoreStub, { virtual: true });
 // (jest.mock must be written in the test file itself: jest hoists it there.)
+// Such a file also calls stopRegisteredApp() in afterAll: the allocate module opens its decision log on the next
+// turn of the event loop, and that must not happen after Jest has torn the test file's environment down.
 import { defaultFunctionRegistry, type CapturedRegistration } from '../../dev/functions-host/core-stub';
+import { runAppHooks } from '../../dev/functions-host/hooks';
 
 export function registeredFunction(name: string): CapturedRegistration {
   const found = defaultFunctionRegistry.unattributed.find((r) => r.metadata.name === name);
@@ -16,4 +19,9 @@ export function triggerOf(name: string): Record<string, unknown> {
   const trigger = bindings.find((b) => typeof b.type === 'string' && b.type.endsWith('Trigger'));
   if (!trigger) throw new Error(`function '${name}' has no trigger binding`);
   return trigger;
+}
+
+/** Runs the app.hook.appTerminate hooks the imported function files registered, as the worker does on shutdown. */
+export async function stopRegisteredApp(): Promise<void> {
+  await runAppHooks(defaultFunctionRegistry, 'appTerminate', {}, process.cwd());
 }
