@@ -1,8 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import ts from 'typescript';
 import { request } from 'undici';
+import { transpileInto } from '../support/transpile';
 
 // Plain node, as `npm start` runs it: dev/ and src/ are transpiled into a scratch project (inside the repository so
 // that node_modules resolve), a compiled-style function file goes to dist/src/functions, and start.js is spawned
@@ -15,25 +15,7 @@ let scratch: string;
 beforeAll(() => {
   fs.mkdirSync(path.join(repoRoot, 'test-artifacts'), { recursive: true });
   scratch = fs.mkdtempSync(path.join(repoRoot, 'test-artifacts', 'functions-host-node-'));
-  const sources = ['dev', 'src'].flatMap((folder) =>
-    fs
-      .readdirSync(path.join(repoRoot, folder), { recursive: true, encoding: 'utf8' })
-      .filter((f) => f.endsWith('.ts') && !f.endsWith('.d.ts'))
-      .map((f) => path.join(repoRoot, folder, f)),
-  );
-  for (const source of sources) {
-    const { outputText } = ts.transpileModule(fs.readFileSync(source, 'utf8'), {
-      compilerOptions: {
-        module: ts.ModuleKind.CommonJS,
-        target: ts.ScriptTarget.ES2022,
-        esModuleInterop: true,
-      },
-      fileName: source,
-    });
-    const target = path.join(scratch, 'dist', path.relative(repoRoot, source)).replace(/\.ts$/, '.js');
-    fs.mkdirSync(path.dirname(target), { recursive: true });
-    fs.writeFileSync(target, outputText);
-  }
+  transpileInto(repoRoot, ['dev', 'src'], scratch);
   const functionsDir = path.join(scratch, 'dist/src/functions');
   fs.mkdirSync(functionsDir, { recursive: true });
   fs.copyFileSync(

@@ -4,6 +4,7 @@
 // Bicep cannot be compiled here, so the files are read as text: bicep-text.ts lists what that reader misses.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { DEPLOY_DIR } from '../../dev/deploy-package/stage';
 import { readSettings, settingsSchema } from '../../src/settings';
 import '../../src/functions/allocate';
 import { stopRegisteredApp, triggerOf } from '../support/registered-functions';
@@ -269,14 +270,24 @@ describe('azure.yaml and the hooks', () => {
     expect(outputNames).toContain(`SERVICE_${String(name).toUpperCase()}_NAME`);
   });
 
-  it('builds where .funcignore expects: locally when node_modules is packaged, remotely when not', () => {
-    // azd requires remoteBuild to agree with .funcignore for TypeScript apps:
-    // https://learn.microsoft.com/azure/developer/azure-developer-cli/function-app-deployments
-    const ignored = read('.funcignore')
-      .split(/\r?\n/)
-      .map((line) => line.trim().replace(/\/$/, ''));
+  it('deploys the staged package: production node_modules built here, zipped from dist', () => {
+    // azd zips `dist` and, with remoteBuild false and no .funcignore there, keeps its node_modules:
+    // https://learn.microsoft.com/azure/developer/azure-developer-cli/service-packaging-ignore-files
     const api = yamlMap(services.api, 'services.api');
-    expect(api.remoteBuild).toBe(ignored.includes('node_modules') ? 'true' : 'false');
+    expect({ dist: api.dist, remoteBuild: api.remoteBuild }).toEqual({
+      dist: DEPLOY_DIR,
+      remoteBuild: 'false',
+    });
+    const prepackage = yamlMap(yamlMap(api.hooks, 'services.api.hooks').prepackage, 'hooks.prepackage');
+    for (const platform of ['posix', 'windows']) {
+      expect({ platform, run: yamlMap(prepackage[platform], platform).run }).toEqual({
+        platform,
+        run: 'npm run package:azure',
+      });
+    }
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> }).scripts;
+    expect(scripts['package:azure']).toBe('npm run build && node dist/dev/deploy-package/main.js');
+    expect(read('.gitignore').split(/\r?\n/)).toContain(`${DEPLOY_DIR}/`);
   });
 
   it('has a postprovision hook for POSIX and Windows, and both files exist', () => {
