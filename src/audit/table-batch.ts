@@ -107,7 +107,11 @@ export function batchFailure(status: number, body: string): TableBatchError | un
 }
 
 /** Writes the actions (one partition, at most 100) as one transaction: all of them, or none. */
-export async function submitBatch(client: TableClient, actions: readonly BatchAction[]): Promise<void> {
+export async function submitBatch(
+  client: TableClient,
+  actions: readonly BatchAction[],
+  options: { abortSignal?: AbortSignal } = {},
+): Promise<void> {
   const base = client.url.replace(/\/$/, '');
   const boundaries = { batch: `batch_${randomUUID()}`, changeset: `changeset_${randomUUID()}` };
   const request = createPipelineRequest({
@@ -116,6 +120,7 @@ export async function submitBatch(client: TableClient, actions: readonly BatchAc
     body: batchBody(`${base}/${client.tableName}`, actions, boundaries),
     // The pipeline's own policies refuse http:// unless told (Azurite); the URL comes from the app's settings.
     allowInsecureConnection: base.startsWith('http://'),
+    abortSignal: options.abortSignal,
     headers: createHttpHeaders({
       accept: 'application/json',
       'x-ms-version': '2019-02-02',

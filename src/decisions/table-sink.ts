@@ -1,9 +1,11 @@
-// Where the decision writer's transactions go: the decision table, through @azure/data-tables with the SDK's own
-// retries off (the writer backs off itself; SDK retries would hold its queue for a minute) and each call
-// abandoned when the writer's timeout aborts it. The table is created on first use and again if it disappears.
-import type { TableClient, TableEntity, TransactionAction } from '@azure/data-tables';
+// Where the decision writer's transactions go: the decision table, as the audit writes its own (table-batch.ts:
+// one $batch body through the TableClient's pipeline), with the SDK's retries off (the writer backs off itself;
+// SDK retries would hold its queue for a minute) and each call abandoned when the writer's timeout aborts it.
+// The table is created on first use and again if it disappears.
+import type { TableClient } from '@azure/data-tables';
 import { createTableClient, storageConnectionFrom } from '../audit/connection';
 import { isStorageStatus } from '../audit/store';
+import { submitBatch, type BatchAction } from '../audit/table-batch';
 import type { Settings } from '../settings';
 import { decisionsTableName, type DecisionRow } from './table';
 import type { DecisionSink } from './writer';
@@ -35,16 +37,15 @@ export class TableDecisionSink implements DecisionSink {
 
   async write(rows: readonly DecisionRow[], signal: AbortSignal): Promise<void> {
     await this.prepare();
-    const actions = (): TransactionAction[] =>
-      rows.map((row) => ['upsert', row as unknown as TableEntity, 'Replace']);
+    const actions: BatchAction[] = rows.map((row) => ['upsert', row]);
     try {
-      await this.client.submitTransaction(actions(), { abortSignal: signal });
+      await submitBatch(this.client, actions, { abortSignal: signal });
     } catch (error) {
       if (!isStorageStatus(error, 404)) throw error;
       // The table was deleted while this instance ran: create it again, once.
       this.tableReady = undefined;
       await this.prepare();
-      await this.client.submitTransaction(actions(), { abortSignal: signal });
+      await submitBatch(this.client, actions, { abortSignal: signal });
     }
   }
 }

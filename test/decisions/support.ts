@@ -12,6 +12,8 @@ export interface SilentServer {
   connectionString: string;
   /** Connections accepted so far. */
   readonly connections: number;
+  /** Connections the client has not closed. */
+  readonly openConnections: number;
   stop(): Promise<void>;
 }
 
@@ -24,6 +26,7 @@ export async function startSilentServer(): Promise<SilentServer> {
     sockets.add(socket);
     socket.on('error', () => undefined);
     socket.on('close', () => sockets.delete(socket));
+    socket.resume(); // read (and ignore) the request, so that the client's close is seen
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.address() as net.AddressInfo).port;
@@ -32,6 +35,9 @@ export async function startSilentServer(): Promise<SilentServer> {
     connectionString: storageConnectionString(port),
     get connections() {
       return connections;
+    },
+    get openConnections() {
+      return sockets.size;
     },
     stop: () =>
       new Promise<void>((resolve) => {

@@ -244,6 +244,32 @@ describe('on Azurite', () => {
       await writer.close(100);
       expect(notices.warnings()[1]).toMatch(/closed with 3 decision row\(s\) not written/);
     });
+
+    it('abandons a write the writer gives up on: its connection is closed, not left hanging', async () => {
+      const own = await startSilentServer(); // no other test's requests on it
+      try {
+        const sink = openDecisionSink(settingsFor('Abandoned', own.connectionString), {});
+        // Past prepare(): this test is about the transaction's request.
+        (sink as unknown as { tableReady: Promise<void> }).tableReady = Promise.resolve();
+        const settled = await Promise.race([
+          sink.write([rowAt('abandoned', new Date())], AbortSignal.timeout(200)).then(
+            () => 'written',
+            (error: unknown) => error,
+          ),
+          new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5_000)),
+        ]);
+        expect(settled).toEqual(expect.objectContaining({ name: 'AbortError' }));
+        expect(own.connections).toBe(1);
+        const open = await eventually(
+          async () => own.openConnections,
+          (count) => count === 0,
+          5_000,
+        );
+        expect(open).toBe(0);
+      } finally {
+        await own.stop();
+      }
+    });
   });
 
   it('answers with the right hub while Azurite is stopped and writes every queued row once it is back', async () => {
