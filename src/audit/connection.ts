@@ -4,6 +4,7 @@
 import type { TokenCredential } from '@azure/identity';
 import type * as Identity from '@azure/identity';
 import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
+import { attemptTimeoutPolicy, DEFAULT_ATTEMPT_TIMEOUT_MS } from './attempt-timeout';
 
 export type StorageConnection =
   | { kind: 'connectionString'; connectionString: string }
@@ -62,9 +63,17 @@ function credentialFor(connection: Extract<StorageConnection, { kind: 'identity'
 export function createTableClient(
   connection: StorageConnection,
   tableName: string,
-  options: TableServiceClientOptions,
+  clientOptions: TableServiceClientOptions & { attemptTimeoutMs?: number },
   credential?: TokenCredential,
 ): TableClient {
+  const { attemptTimeoutMs = DEFAULT_ATTEMPT_TIMEOUT_MS, ...rest } = clientOptions;
+  const options: TableServiceClientOptions = {
+    ...rest,
+    additionalPolicies: [
+      ...(rest.additionalPolicies ?? []),
+      { policy: attemptTimeoutPolicy(attemptTimeoutMs), position: 'perRetry' },
+    ],
+  };
   if (connection.kind === 'connectionString') {
     return TableClient.fromConnectionString(connection.connectionString, tableName, {
       ...options,

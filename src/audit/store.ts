@@ -1,10 +1,11 @@
 // The audit's table store on @azure/data-tables: one TableClient per table, tables created once, batched writes
 // (entity group transactions: one partition, at most 100 entities; table-batch.ts sends them) and typed errors.
-// Transient storage errors (5xx, 408, timeouts, refused or reset connections) are retried with exponential backoff
-// by the SDK's own retry policy; what still fails becomes an AuditStorageError.
-import type { TableClient, TableServiceClientOptions } from '@azure/data-tables';
+// Transient storage errors (5xx, 408, timeouts, refused or reset connections, attempts without an answer) are
+// retried with exponential backoff by the SDK's own retry policy; what still fails becomes an AuditStorageError.
+import type { TableClient } from '@azure/data-tables';
 import type { z } from 'zod';
 import { redactSecrets } from '../dps/redact';
+import { DEFAULT_ATTEMPT_TIMEOUT_MS } from './attempt-timeout';
 import { createTableClient, sharedCredential, type StorageConnection } from './connection';
 import { submitBatch } from './table-batch';
 import { auditTableNames, type AuditTableNames } from './tables';
@@ -15,12 +16,23 @@ export interface StorageRetryOptions {
   maxRetries: number;
   retryDelayInMs: number;
   maxRetryDelayInMs: number;
+  /** Each attempt of a request is given up after this (attempt-timeout.ts), then retried. */
+  attemptTimeoutMs: number;
 }
 
 export const defaultStorageRetry: StorageRetryOptions = {
   maxRetries: 5,
   retryDelayInMs: 500,
   maxRetryDelayInMs: 10_000,
+  attemptTimeoutMs: DEFAULT_ATTEMPT_TIMEOUT_MS,
+};
+
+/** For a person waiting (CLI, decision reads): an outage is reported within seconds, not minutes. */
+export const INTERACTIVE_STORAGE_RETRY: StorageRetryOptions = {
+  maxRetries: 2,
+  retryDelayInMs: 200,
+  maxRetryDelayInMs: 1_000,
+  attemptTimeoutMs: 5_000,
 };
 
 export interface AuditStoreOptions {
@@ -87,8 +99,8 @@ export class AuditStore {
 
   constructor(options: AuditStoreOptions) {
     this.names = auditTableNames(options.tablePrefix ?? 'Audit');
-    const retry = { ...defaultStorageRetry, ...options.retry };
-    const clientOptions: TableServiceClientOptions = { retryOptions: retry };
+    const { attemptTimeoutMs, ...retryOptions } = { ...defaultStorageRetry, ...options.retry };
+    const clientOptions = { retryOptions, attemptTimeoutMs };
     const credential = sharedCredential(options.connection);
     const client = (table: AuditTable) =>
       createTableClient(options.connection, this.names[table], clientOptions, credential);

@@ -3,16 +3,9 @@
 // audit CLI and HTTP API explain them the same way.
 import type { TableClient } from '@azure/data-tables';
 import { createTableClient, storageConnectionFrom, type StorageConnection } from '../audit/connection';
-import { AuditStorageError, type StorageRetryOptions } from '../audit/store';
+import { AuditStorageError, INTERACTIVE_STORAGE_RETRY, type StorageRetryOptions } from '../audit/store';
 import type { Settings } from '../settings';
 import { decisionsTableName } from './table';
-
-/** A few quick retries: reads are interactive. */
-export const READ_RETRY: StorageRetryOptions = {
-  maxRetries: 2,
-  retryDelayInMs: 200,
-  maxRetryDelayInMs: 1_000,
-};
 
 export interface DecisionStoreOptions {
   connection: StorageConnection;
@@ -27,9 +20,8 @@ export class DecisionStore {
 
   constructor(options: DecisionStoreOptions) {
     this.tableName = decisionsTableName(options.tablePrefix ?? 'Audit');
-    this.client = createTableClient(options.connection, this.tableName, {
-      retryOptions: { ...READ_RETRY, ...options.retry },
-    });
+    const { attemptTimeoutMs, ...retryOptions } = { ...INTERACTIVE_STORAGE_RETRY, ...options.retry };
+    this.client = createTableClient(options.connection, this.tableName, { retryOptions, attemptTimeoutMs });
   }
 
   /** Runs a storage call; what fails becomes an AuditStorageError naming the table. */

@@ -18,7 +18,7 @@ import { countInput, errorCodeInput, idInput, kindInput, sinceInput, statusInput
 import { enrollmentFindings, problemsPage, registrationHistory, scanRuns, scanStatus } from '../read-views';
 import { auditStoreFor, createAuditDpsClient, scanOptionsFrom } from '../run-audit';
 import { runScan } from '../scan';
-import { AuditStore } from '../store';
+import { AuditStore, INTERACTIVE_STORAGE_RETRY } from '../store';
 import { scanRunView, type ProblemView } from '../views';
 import { settingsEnvironment } from './local-settings';
 import { ProgressLine, ScanProgressTracker, type ProgressStream } from './progress';
@@ -58,8 +58,6 @@ const MAX_LIST_LIMIT = 100_000;
 const DEFAULT_SCANS = 20;
 
 /** Storage calls of the read commands: fail within about a second when storage is down, not after a minute. */
-const CLI_STORAGE_RETRY = { maxRetries: 2, retryDelayInMs: 200, maxRetryDelayInMs: 1_000 };
-
 /** What a command runs with: settings and the store are made on first use, so `--help` needs neither. */
 export class CliSession {
   private environment: NodeJS.ProcessEnv | undefined;
@@ -87,7 +85,7 @@ export class CliSession {
     this.store ??= new AuditStore({
       connection: storageConnectionFrom(this.settings.AUDIT_STORAGE_CONNECTION_STRING, this.env),
       tablePrefix: this.settings.AUDIT_TABLE_PREFIX,
-      retry: CLI_STORAGE_RETRY,
+      retry: INTERACTIVE_STORAGE_RETRY,
     });
     return this.store;
   }
@@ -380,7 +378,7 @@ const decisions: Command = {
     const store = new DecisionStore({
       connection: storageConnectionFrom(session.settings.AUDIT_STORAGE_CONNECTION_STRING, session.env),
       tablePrefix: session.settings.AUDIT_TABLE_PREFIX,
-      retry: CLI_STORAGE_RETRY,
+      retry: INTERACTIVE_STORAGE_RETRY,
     });
     // One row past the limit tells whether more match.
     const rows: DecisionView[] = [];
