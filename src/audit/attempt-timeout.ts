@@ -11,16 +11,27 @@ export function attemptTimeoutPolicy(timeoutMs: number): PipelinePolicy {
   return {
     name: 'storageAttemptTimeout',
     async sendRequest(request, next) {
-      request.timeout = timeoutMs; // per attempt: the retry policy sends the same request again
+      // Its own timer rather than request.timeout: the HTTP client leaves that timer running when a connection is
+      // refused, which holds a CLI (or a test run) open for the whole timeout.
+      const callerSignal = request.abortSignal;
+      const attempt = new AbortController();
+      const abortAttempt = () => attempt.abort();
+      const timer = setTimeout(abortAttempt, timeoutMs);
+      if (callerSignal?.aborted) attempt.abort();
+      callerSignal?.addEventListener('abort', abortAttempt);
+      request.abortSignal = attempt.signal;
       try {
         return await next(request);
       } catch (error) {
-        // The HTTP client reports its own timeout as an abort; the caller's abort stays an abort.
-        if ((error as Error)?.name !== 'AbortError' || request.abortSignal?.aborted) throw error;
+        if (!attempt.signal.aborted || callerSignal?.aborted) throw error;
         throw new RestError(`no answer from table storage within ${timeoutMs} ms`, {
           code: 'ETIMEDOUT',
           request,
         });
+      } finally {
+        clearTimeout(timer);
+        callerSignal?.removeEventListener('abort', abortAttempt);
+        request.abortSignal = callerSignal; // the retry policy looks at the caller's signal between attempts
       }
     },
   };

@@ -1,25 +1,20 @@
 // Storage that accepts a connection and never answers: every attempt of a request is given up after the attempt
 // timeout and retried, then the call fails with a message that says so, and no connection is left open. The
 // caller's own abort is not retried.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import path from 'node:path';
 import { INTERACTIVE_STORAGE_RETRY, AuditStore } from '../../src/audit/store';
 import { submitBatch } from '../../src/audit/table-batch';
-import { startSilentServer, type SilentServer } from '../support/silent-server';
+import { settledWithin } from '../support/settled-within';
+import { transpileInto } from '../support/transpile';
+import { startSilentServer, storageConnectionString, type SilentServer } from '../support/silent-server';
 
+const repoRoot = path.resolve(__dirname, '../..');
 let silent: SilentServer;
 
 beforeEach(async () => (silent = await startSilentServer()));
 afterEach(async () => silent.stop());
-
-/** The promise's outcome, or 'still waiting' after `ms`: a call that hangs fails the test instead of the run. */
-function settledWithin(promise: Promise<unknown>, ms: number): Promise<unknown> {
-  return Promise.race([
-    promise.then(
-      () => 'resolved',
-      (error: unknown) => error,
-    ),
-    new Promise((resolve) => setTimeout(() => resolve(`still waiting after ${ms} ms`), ms)),
-  ]);
-}
 
 async function openConnectionsAfterwards(): Promise<number> {
   for (let waited = 0; waited < 2_000 && silent.openConnections > 0; waited += 50) {
@@ -60,4 +55,35 @@ it("keeps the caller's abort an abort, not retried", async () => {
   expect(outcome).toEqual(expect.objectContaining({ name: 'AbortError' }));
   expect(silent.connections).toBe(1);
   expect(await openConnectionsAfterwards()).toBe(0);
+});
+
+describe('in a plain node process', () => {
+  let scratch: string;
+  beforeAll(() => {
+    fs.mkdirSync(path.join(repoRoot, 'test-artifacts'), { recursive: true });
+    scratch = fs.mkdtempSync(path.join(repoRoot, 'test-artifacts', 'attempt-timeout-'));
+    transpileInto(repoRoot, ['src'], scratch);
+  });
+  afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
+
+  it('exits as soon as a refused connection has failed the call, not after the attempt timeout', async () => {
+    const port = silent.port;
+    await silent.stop(); // nothing listens there now
+    silent = await startSilentServer(); // for afterEach
+    const script = `
+      const { AuditStore } = require('./dist/src/audit/store.js');
+      const store = new AuditStore({
+        connection: { kind: 'connectionString', connectionString: ${JSON.stringify(storageConnectionString(port))} },
+        retry: { maxRetries: 0, attemptTimeoutMs: 60000 },
+      });
+      store.upsert('problems', [{ partitionKey: 'p', rowKey: 'r' }]).catch((error) => console.log(error.message));`;
+    const started = performance.now();
+    const child = spawn(process.execPath, ['-e', script], { cwd: scratch });
+    let output = '';
+    child.stdout.on('data', (data: Buffer) => (output += data.toString()));
+    const exited = await settledWithin(new Promise((resolve) => child.once('exit', resolve)), 10_000);
+    if (child.exitCode === null) child.kill('SIGKILL');
+    expect({ exited, output }).toEqual({ exited: 'resolved', output: expect.stringMatching(/ECONNREFUSED/) });
+    expect(performance.now() - started).toBeLessThan(10_000);
+  });
 });

@@ -24,6 +24,7 @@ import {
   TOASTERS_HUB,
   type SilentServer,
 } from './support';
+import { settledWithin } from '../support/settled-within';
 
 const record = (registrationId: string): DecisionLogRecord => ({
   event: 'allocation',
@@ -251,13 +252,10 @@ describe('on Azurite', () => {
         const sink = openDecisionSink(settingsFor('Abandoned', own.connectionString), {});
         // Past prepare(): this test is about the transaction's request.
         (sink as unknown as { tableReady: Promise<void> }).tableReady = Promise.resolve();
-        const settled = await Promise.race([
-          sink.write([rowAt('abandoned', new Date())], AbortSignal.timeout(200)).then(
-            () => 'written',
-            (error: unknown) => error,
-          ),
-          new Promise((resolve) => setTimeout(() => resolve('still waiting after 5 s'), 5_000)),
-        ]);
+        const settled = await settledWithin(
+          sink.write([rowAt('abandoned', new Date())], AbortSignal.timeout(200)),
+          5_000,
+        );
         expect(settled).toEqual(expect.objectContaining({ name: 'AbortError' }));
         expect(own.connections).toBe(1);
         const open = await eventually(
