@@ -129,9 +129,9 @@ function historyRow(
 }
 
 /**
- * The first sighting of a problem (`none` -> its status at firstSeen), written with the problem's first change.
- * Until then the problem row itself says it all, so a new problem costs one write instead of two. Built from the
- * stored row only, so a replay builds the same row (same key) again.
+ * The first sighting of a problem row written without one (`historyStarted` false: by versions that wrote it with
+ * the problem's first change only): written with that row's next transition. Built from the stored row only, so a
+ * replay builds the same row (same key) again.
  */
 export function firstSightingRow(stored: ProblemRow, scanId: string): HistoryRow {
   return {
@@ -235,11 +235,17 @@ export function diffProblem(
         ? resolve(stored, observation.resolution, context.scanStartedAt, context)
         : undefined;
     case 'problem': {
-      if (!stored) {
-        return { kind: 'new', problem: problemRow(observation, context.now, false, context), history: [] };
-      }
       const at = observation.dpsLastUpdated ?? context.scanStartedAt;
       const error = { errorCode: observation.errorCode, errorMessage: observation.errorMessage };
+      if (!stored) {
+        // Its first sighting goes to the history now. Keyed by DPS's time, not the scan's: a page replayed after a
+        // crash between the history and the problem write builds the same row again.
+        return {
+          kind: 'new',
+          problem: problemRow(observation, context.now, true, context),
+          history: [historyRow(context, 'none', observation.status, at, error)],
+        };
+      }
       if (!stored.open) {
         const reopened = historyRow(context, stored.resolution ?? 'assigned', observation.status, at, error);
         return {

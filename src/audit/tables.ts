@@ -68,7 +68,10 @@ export const problemRowSchema = z.object({
   lastSeen: z.date(),
   /** False once resolved: the property OData filters on (an absent resolvedAt cannot be filtered). */
   open: z.boolean(),
-  /** Whether the history holds this device's rows yet: its first sighting is written with its first change. */
+  /**
+   * Whether the history holds this problem's first sighting: always for rows written now; rows of earlier versions,
+   * which wrote it with the problem's first change, get it with their next transition (and views build it meanwhile).
+   */
   historyStarted: z.boolean().default(false),
   resolvedAt: z.date().optional(),
   resolution: resolutionSchema.optional(),

@@ -112,9 +112,23 @@ describe('observeRegistration', () => {
 });
 
 describe('diffProblem', () => {
-  it('writes a new problem row without history: its first sighting is the row itself', () => {
+  it('writes a new problem row and its first sighting, at the time DPS gives, as a history row', () => {
     const change = diffProblem(undefined, failed, context());
-    expect(change).toMatchObject({ kind: 'new', history: [] });
+    expect(change).toMatchObject({ kind: 'new' });
+    expect(change?.history).toEqual([
+      expect.objectContaining({
+        partitionKey: 'fleet-1',
+        registrationId: 'Dev-1',
+        fromStatus: 'none',
+        toStatus: 'failed',
+        errorCode: 400207,
+        at: failedAt,
+        scanId: 'scan-2',
+      }),
+    ]);
+    // A page replayed later (after a crash between the history and the problem write) builds the same row.
+    const replayed = diffProblem(undefined, failed, context({ now: new Date(NOW + 90_000) }));
+    expect(replayed?.history.map((row) => row.rowKey)).toEqual(change?.history.map((row) => row.rowKey));
     expect(change?.problem).toMatchObject({
       partitionKey: 'fleet-1',
       rowKey: 'dev-1',
@@ -127,7 +141,7 @@ describe('diffProblem', () => {
       firstSeen: new Date(NOW),
       lastSeen: new Date(NOW),
       open: true,
-      historyStarted: false,
+      historyStarted: true,
       lastScanId: 'scan-2',
     });
     expect(diffProblem(undefined, { kind: 'assigned' }, context())).toBeUndefined();
@@ -148,8 +162,8 @@ describe('diffProblem', () => {
     expect(change?.problem).toMatchObject({ dpsLastUpdated: later, firstSeen: storedRow().firstSeen });
   });
 
-  it('records a transition after the first sighting it has not written yet, then alone', () => {
-    const stored = storedRow();
+  it('records a transition of a row of an earlier version after the first sighting it has not written yet, then alone', () => {
+    const stored = storedRow({ historyStarted: false });
     const unassigned: Observation = {
       kind: 'problem',
       status: 'unassigned',
@@ -207,10 +221,7 @@ describe('diffProblem', () => {
       assignedHub: 'hub-2',
       historyStarted: true,
     });
-    expect(change?.history.map((row) => `${row.fromStatus}>${row.toStatus}`)).toEqual([
-      'none>failed',
-      'failed>assigned',
-    ]);
+    expect(change?.history.map((row) => `${row.fromStatus}>${row.toStatus}`)).toEqual(['failed>assigned']);
     expect(
       diffProblem(change!.problem, { kind: 'assigned', dpsLastUpdated: assignedAt }, context()),
     ).toBeUndefined();

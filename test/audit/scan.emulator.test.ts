@@ -195,16 +195,23 @@ describe('a scan of a seeded mix of states', () => {
     expect(explanations.get(400209)).toMatch(/webhook key rejected/);
   });
 
-  it('writes no history row yet: the first sighting is in the problem row until the problem changes', async () => {
-    expect(await entitiesOf(store, 'history')).toEqual([]);
-    const [row] = (await entitiesOf(store, 'problems')).filter((p) => p.registrationId === 'Indiv-Failed');
-    expect(row).toMatchObject({ historyStarted: false });
+  it('writes the first sighting of every problem as a history row, at the time DPS gives', async () => {
+    const problems = await entitiesOf(store, 'problems');
+    const historyRows = await entitiesOf(store, 'history');
+    expect(
+      historyRows.map((row) => `${row.partitionKey}/${String(row.registrationId)}>${row.toStatus}`).sort(),
+    ).toEqual(
+      problems.map((row) => `${row.partitionKey}/${String(row.registrationId)}>${row.status}`).sort(),
+    );
+    expect(historyRows.every((row) => row.fromStatus === 'none')).toBe(true);
+    const [row] = problems.filter((p) => p.registrationId === 'Indiv-Failed');
+    expect(row).toMatchObject({ historyStarted: true });
     await expect(history(store, 'indiv-failed')).resolves.toEqual([
       expect.objectContaining({
         fromStatus: 'none',
         toStatus: 'failed',
         errorCode: 400209,
-        at: row!.firstSeen,
+        at: row!.dpsLastUpdated,
       }),
     ]);
   });
@@ -347,7 +354,8 @@ describe('changes between scans', () => {
     expect(findings.has('individual/indiv-disabled')).toBe(false);
     const transitions = await entitiesOf(store, 'history');
     expect(transitions.filter((h) => h.toStatus === 'enrollment-deleted')).toHaveLength(9);
-    expect(transitions.filter((h) => h.fromStatus === 'none')).toHaveLength(11);
+    // One first sighting per problem row ever written, whatever happened to it since.
+    expect(transitions.filter((h) => h.fromStatus === 'none')).toHaveLength(rows.size);
   });
 
   it('opens a row for a device that started failing, and reopens a recovered one that fails again', async () => {
