@@ -26,9 +26,11 @@ export function storageConnectionFrom(
   auditConnectionString: string | undefined,
   env: NodeJS.ProcessEnv,
 ): StorageConnection {
-  if (auditConnectionString) return { kind: 'connectionString', connectionString: auditConnectionString };
+  if (auditConnectionString) {
+    return checkedConnectionString(auditConnectionString, 'AUDIT_STORAGE_CONNECTION_STRING');
+  }
   const host = env.AzureWebJobsStorage?.trim();
-  if (isConnectionString(host)) return { kind: 'connectionString', connectionString: host };
+  if (isConnectionString(host)) return checkedConnectionString(host, 'AzureWebJobsStorage');
   const accountName = env.AzureWebJobsStorage__accountName?.trim();
   const tableServiceUri =
     env.AzureWebJobsStorage__tableServiceUri?.trim() ||
@@ -41,6 +43,32 @@ export function storageConnectionFrom(
     'The audit has no storage account: set AUDIT_STORAGE_CONNECTION_STRING, or AzureWebJobsStorage (a connection ' +
       'string), or AzureWebJobsStorage__tableServiceUri for the managed identity.',
   );
+}
+
+/**
+ * A connection string the table SDK can use, or an error that names the setting (never its value: it holds a key).
+ * The SDK's own errors for a malformed string do neither.
+ */
+function checkedConnectionString(value: string, setting: string): StorageConnection {
+  const parts = new Map(
+    value
+      .split(';')
+      .filter((part) => part.includes('='))
+      .map((part) => {
+        const at = part.indexOf('=');
+        return [part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim()] as const;
+      }),
+  );
+  const development = parts.get('usedevelopmentstorage')?.toLowerCase() === 'true';
+  const account = parts.has('accountname') && parts.has('accountkey');
+  const sas = parts.has('sharedaccesssignature') && (parts.has('tableendpoint') || parts.has('accountname'));
+  if (!development && !account && !sas) {
+    throw new AuditConfigurationError(
+      `${setting} is not a storage connection string: it needs AccountName and AccountKey (or ` +
+        'SharedAccessSignature with TableEndpoint), or UseDevelopmentStorage=true.',
+    );
+  }
+  return { kind: 'connectionString', connectionString: value };
 }
 
 /** Plain http (Azurite) must be allowed explicitly; `UseDevelopmentStorage=true` is http too. */

@@ -97,7 +97,7 @@ const AUDIT_API: JsonApiNames = {
 const answer = (log: AuditApiLog, work: () => Promise<AuditApiResponse>) => answerJson(AUDIT_API, log, work);
 
 function storeFromSettings(): AuditStore {
-  return auditStoreFor(readSettings(process.env), process.env);
+  return auditStoreFor(readSettings(process.env), process.env, 'reads');
 }
 
 export function createAuditApi(options: AuditApiOptions = {}): AuditApi {

@@ -5,7 +5,7 @@ import { DpsClient, type DpsClientOptions } from '../dps/client';
 import { readSettings, type Settings } from '../settings';
 import { AuditConfigurationError, storageConnectionFrom } from './connection';
 import { runScan, type ScanOptions } from './scan';
-import { AuditStore } from './store';
+import { AuditStore, INTERACTIVE_STORAGE_RETRY } from './store';
 import type { ScanRunRow } from './tables';
 
 export type AuditLog = (level: 'info' | 'warn', message: string) => void;
@@ -38,13 +38,24 @@ export function createAuditDpsClient(settings: Settings, log?: AuditLog): DpsCli
 
 const stores = new Map<string, AuditStore>();
 
-/** The audit's table store; one per connection and prefix in a process, so tables are created once. */
-export function auditStoreFor(settings: Settings, env: NodeJS.ProcessEnv = process.env): AuditStore {
+/**
+ * The audit's table store; one per connection, prefix and use in a process, so tables are created once. A scan
+ * retries storage patiently; `reads` (the HTTP API a person or the dashboard waits on) report an outage in seconds.
+ */
+export function auditStoreFor(
+  settings: Settings,
+  env: NodeJS.ProcessEnv = process.env,
+  use: 'scan' | 'reads' = 'scan',
+): AuditStore {
   const connection = storageConnectionFrom(settings.AUDIT_STORAGE_CONNECTION_STRING, env);
-  const key = JSON.stringify([connection, settings.AUDIT_TABLE_PREFIX]);
+  const key = JSON.stringify([connection, settings.AUDIT_TABLE_PREFIX, use]);
   let store = stores.get(key);
   if (!store) {
-    store = new AuditStore({ connection, tablePrefix: settings.AUDIT_TABLE_PREFIX });
+    store = new AuditStore({
+      connection,
+      tablePrefix: settings.AUDIT_TABLE_PREFIX,
+      retry: use === 'reads' ? INTERACTIVE_STORAGE_RETRY : undefined,
+    });
     stores.set(key, store);
   }
   return store;

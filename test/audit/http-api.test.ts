@@ -342,7 +342,22 @@ describe('when storage or settings fail', () => {
     });
   });
 
-  it('answers 500 naming the missing setting when the audit has no storage configured', async () => {
+  it('gives up on unreachable storage within seconds with its own store, not after the retries of a scan', async () => {
+    const port = await closedPort();
+    const saved = process.env.AUDIT_STORAGE_CONNECTION_STRING;
+    process.env.AUDIT_STORAGE_CONNECTION_STRING = env.azurite.connectionString.replace(/:\d+\//, `:${port}/`);
+    try {
+      const started = performance.now();
+      await expect(createAuditApi().problems(request(), log)).resolves.toMatchObject({ status: 503 });
+      // A scan's store retries 5 times, 0.5 s doubling: 15 s. The reads' store: 2 retries from 0.2 s.
+      expect(performance.now() - started).toBeLessThan(5_000);
+    } finally {
+      if (saved === undefined) delete process.env.AUDIT_STORAGE_CONNECTION_STRING;
+      else process.env.AUDIT_STORAGE_CONNECTION_STRING = saved;
+    }
+  });
+
+  it('answers 500 naming the setting when the audit has no storage configured, or a malformed one', async () => {
     const keep = { ...process.env };
     for (const name of Object.keys(process.env)) {
       if (/^(AzureWebJobsStorage|AUDIT_)/.test(name)) delete process.env[name];
@@ -351,6 +366,14 @@ describe('when storage or settings fail', () => {
       const answer = await get<{ error: string }>('/api/audit');
       expect(answer.status).toBe(500);
       expect(answer.body.error).toMatch(/AUDIT_STORAGE_CONNECTION_STRING/);
+
+      process.env.AUDIT_STORAGE_CONNECTION_STRING = 'DefaultEndpointsProtocol=https;AccountKey=c2VjcmV0';
+      const malformed = await get<{ error: string }>('/api/audit?status=failed');
+      expect(malformed.status).toBe(500);
+      expect(malformed.body.error).toMatch(
+        /^The audit is not configured: AUDIT_STORAGE_CONNECTION_STRING is not a storage connection string/,
+      );
+      expect(malformed.body.error).not.toContain('c2VjcmV0');
     } finally {
       process.env = keep;
     }

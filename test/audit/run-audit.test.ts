@@ -135,6 +135,33 @@ describe('the storage connection', () => {
     expect(() => auditStoreFor(readSettings({}), {})).toThrow(AuditConfigurationError);
   });
 
+  it('names the setting whose value is not a connection string, and never shows the value', () => {
+    const secret = 'AccountKey=c2VjcmV0LWtleQ==';
+    const malformed = [
+      'garbage',
+      'AccountName=x',
+      `DefaultEndpointsProtocol=https;${secret}`,
+      `${secret};x=y`,
+    ];
+    for (const value of malformed) {
+      const attempt = () => storageConnectionFrom(value, {});
+      expect(attempt).toThrow(AuditConfigurationError);
+      expect(attempt).toThrow(
+        /^AUDIT_STORAGE_CONNECTION_STRING is not a storage connection string: it needs AccountName/,
+      );
+      expect(attempt).not.toThrow(/c2VjcmV0/);
+    }
+    expect(() => storageConnectionFrom(undefined, { AzureWebJobsStorage: 'AccountName=x;Foo=bar' })).toThrow(
+      /^AzureWebJobsStorage is not a storage connection string/,
+    );
+    expect(() => auditStoreFor(readSettings({ AUDIT_STORAGE_CONNECTION_STRING: 'garbage' }), {})).toThrow(
+      AuditConfigurationError,
+    );
+    // SAS connection strings are connection strings too.
+    const sas = 'TableEndpoint=https://acct.table.core.windows.net/;SharedAccessSignature=sv=2022&sig=x';
+    expect(storageConnectionFrom(sas, {})).toEqual({ kind: 'connectionString', connectionString: sas });
+  });
+
   it('builds table clients for connection strings and, with a credential, for identity endpoints', () => {
     const http = createTableClient(
       { kind: 'connectionString', connectionString: azurite },
