@@ -10,6 +10,8 @@ export interface RunBudgetOptions {
   now: () => number;
   /** True once someone asked the run to stop (e.g. Ctrl-C in `npm run audit -- scan`). */
   stopRequested?: () => boolean;
+  /** How long the next DPS call would wait for the per-minute limit: a wait past the deadline ends the run now. */
+  admissionDelayMs?: () => number;
 }
 
 export class RunBudget {
@@ -27,9 +29,15 @@ export class RunBudget {
 
   /** Why the run cannot afford `operations` more DPS operations now, or undefined when it can. */
   exhausted(operations = 1): string | undefined {
-    const { now, operationsUsed, maxOperations, timeBudgetMs, stopRequested } = this.options;
+    const { now, operationsUsed, maxOperations, timeBudgetMs, stopRequested, admissionDelayMs } =
+      this.options;
     if (stopRequested?.()) return 'stop requested';
-    if (now() >= this.deadlineMs) return `time budget of ${Math.round(timeBudgetMs / 1000)} s used`;
+    const budget = `time budget of ${Math.round(timeBudgetMs / 1000)} s`;
+    if (now() >= this.deadlineMs) return `${budget} used`;
+    const wait = admissionDelayMs?.() ?? 0;
+    if (now() + wait >= this.deadlineMs) {
+      return `${budget} used (the next DPS call would wait ${Math.ceil(wait / 1000)} s for the per-minute limit)`;
+    }
     const used = operationsUsed();
     if (used + operations > maxOperations) {
       return `operations budget used (${used} of ${maxOperations})`;

@@ -142,6 +142,7 @@ export async function runScan(deps: ScanDependencies, options: ScanOptions): Pro
         operationsUsed: () => dps.stats().operations - dpsBefore.operations,
         now,
         stopRequested: () => options.stopSignal?.aborted === true,
+        admissionDelayMs: () => dps.admissionDelayMs(),
       }),
       counters,
       runId,

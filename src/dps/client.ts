@@ -319,6 +319,11 @@ export class DpsClient {
     yield* iterateItems(this.registrationStatePages(enrollmentGroupId, options));
   }
 
+  /** How long the next call would wait now for the operations-per-minute budget, in ms. */
+  admissionDelayMs(): number {
+    return this.budget.admissionDelayMs();
+  }
+
   /** Operations sent, 429s seen, retries and budget waits since creation or the last reset. */
   stats(): DpsClientStats {
     const budget = this.budget.stats();

@@ -45,6 +45,14 @@ export class OperationBudget {
     return turn;
   }
 
+  /** How long one more operation would wait now for the window to free a place (0: it would go at once). */
+  admissionDelayMs(): number {
+    const now = this.clock.now();
+    const inWindow = this.admitted.filter((at) => at > now - this.windowMs);
+    if (inWindow.length < this.limit) return 0;
+    return inWindow[inWindow.length - this.limit]! + this.windowMs - now;
+  }
+
   stats(): OperationBudgetStats {
     return { operations: this.operations, waitedMs: this.waitedMs };
   }

@@ -50,6 +50,25 @@ describe('RunBudget', () => {
     now = 1500;
     expect(budget.exhausted()).toMatch(/time budget/);
   });
+
+  it('stops before a wait for the DPS per-minute limit would run past the time budget', () => {
+    let wait = 0;
+    const budget = new RunBudget({
+      startedAtMs: 0,
+      timeBudgetMs: 20_000,
+      maxOperations: 10,
+      operationsUsed: () => 0,
+      now: () => 15_000,
+      admissionDelayMs: () => wait,
+    });
+    expect(budget.exhausted()).toBeUndefined();
+    wait = 4_999;
+    expect(budget.exhausted()).toBeUndefined();
+    wait = 5_000;
+    expect(budget.exhausted()).toBe(
+      'time budget of 20 s used (the next DPS call would wait 5 s for the per-minute limit)',
+    );
+  });
 });
 
 describe('mapLimit', () => {

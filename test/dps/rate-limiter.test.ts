@@ -20,6 +20,22 @@ describe('OperationBudget', () => {
     expect(budget.stats()).toEqual({ operations: 12, waitedMs: 55_000 * 2 });
   });
 
+  it('says how long the next operation would wait, as acquire() then waits', async () => {
+    const clock = new FakeClock(0);
+    const budget = new OperationBudget({ operationsPerMinute: 3, clock });
+    for (let i = 0; i < 3; i++) {
+      expect(budget.admissionDelayMs()).toBe(0);
+      await budget.acquire();
+      clock.advance(10_000);
+    }
+    // Admitted at 0, 10 s and 20 s; now 30 s: the next goes when the first leaves the window, at 60 s.
+    expect(budget.admissionDelayMs()).toBe(30_000);
+    await budget.acquire();
+    expect(clock.sleeps.at(-1)).toBe(30_000);
+    clock.advance(5_000); // 65 s: admitted at 10, 20 and 60 s; the next goes at 70 s
+    expect(budget.admissionDelayMs()).toBe(5_000);
+  });
+
   it('serves concurrent callers in arrival order', async () => {
     const clock = new FakeClock(0);
     const budget = new OperationBudget({ operationsPerMinute: 2, clock });
