@@ -13,6 +13,7 @@ type JsonSchema = {
   oneOf?: JsonSchema[];
   const?: unknown;
   enum?: unknown[];
+  description?: string;
 };
 
 /** `$.rules[2]["odd key"].x` -> ['rules', 2, 'odd key', 'x']; undefined when the path is not in that form. */
@@ -95,13 +96,22 @@ export function hintFor(problem: PolicyProblem, raw: unknown): string | undefine
     return `'${missing}' is required here`;
   }
 
-  // A misspelt enum value or strategy type: suggest the nearest allowed value.
-  const value = segments ? valueAt(raw, segments) : undefined;
-  if (segments && typeof value === 'string') {
-    const suggestion = closest(value, allowedValues(segments, raw));
-    if (suggestion) return `did you mean '${suggestion}'?`;
+  if (!segments) return undefined;
+  // A misspelt enum value or strategy type: suggest the nearest allowed value, else list them.
+  const value = valueAt(raw, segments);
+  const allowed = allowedValues(segments, raw);
+  const suggestion = typeof value === 'string' ? closest(value, allowed) : undefined;
+  if (suggestion) return `did you mean '${suggestion}'?`;
+  if (allowed.length > 0 && !message.includes('Expected ')) {
+    return `allowed: ${allowed.map((v) => `'${v}'`).join(', ')}`;
   }
-  return undefined;
+  // Otherwise what the schema says the field (or, for a list item, the list) is for.
+  return descriptionAt(segments, raw) ?? descriptionAt(segments.slice(0, -1), raw);
+}
+
+function descriptionAt(segments: readonly (string | number)[], raw: unknown): string | undefined {
+  const described = schemasAt(segments, raw).find((schema) => schema.description);
+  return described?.description;
 }
 
 function knownFields(segments: readonly (string | number)[], raw: unknown): string[] {

@@ -13,7 +13,27 @@ export interface PolicyNote {
 type Allocation = Rule | Extract<Fallback, { action: 'allocate' }>;
 
 export function policyWarnings(policy: Policy): PolicyNote[] {
-  return [...unreachableRules(policy), ...unreferencedHubs(policy), ...staticFailover(policy)];
+  return [
+    ...noRules(policy),
+    ...unreachableRules(policy),
+    ...unreferencedHubs(policy),
+    ...staticFailover(policy),
+  ];
+}
+
+/** A policy without rules hands every device to the fallback, which by default rejects them all. */
+function noRules(policy: Policy): PolicyNote[] {
+  if (policy.rules.length > 0) return [];
+  const rejects = policy.fallback.action === 'reject';
+  return [
+    {
+      level: rejects ? 'warning' : 'info',
+      path: jsonPath(['rules']),
+      message: rejects
+        ? 'no rules: the fallback rejects every device (400)'
+        : 'no rules: every device is allocated by the fallback',
+    },
+  ];
 }
 
 /** Rules after one that has no conditions and never passes devices on. */

@@ -62,6 +62,19 @@ describe('check: problems', () => {
     expect(renderCheck(result)).toContain('checked once these are fixed');
   });
 
+  it('hints with the allowed values when no value is close, and with what a field is for after a wrong type', () => {
+    const result = check({
+      defaults: { reprovision: 'whatever' },
+      rules: [{ name: 'a', hubs: [5] }],
+    });
+    const byPath = Object.fromEntries(problemsOf(result).map((p) => [p.path, p.hint]));
+    expect(byPath).toEqual({
+      '$.defaults.reprovision': expect.stringMatching(/^allowed: 'sticky', /),
+      // A list item: what the list is for, from the schema's description.
+      '$.rules[0].hubs[0]': expect.stringMatching(/^Candidate hubs, in order of preference/),
+    });
+  });
+
   it('reports text that is not JSON at $', () => {
     const result = checkPolicyText('{ "rules": [', 'test.json');
     expect(result).toMatchObject({ ok: false, stage: 'json', problems: [{ path: '$' }] });
@@ -82,6 +95,15 @@ describe('check: valid policies and warnings', () => {
     const result = checkPolicyText(readFileSync('policies/default.policy.json', 'utf8'), 'default');
     expect(result).toEqual({ ok: true, source: 'default', rules: 3, hubs: 0, notes: [] });
     expect(renderCheck(result)).toBe('OK: 3 rules, 0 hubs');
+  });
+
+  it('warns that a policy without rules rejects every device, and notes it when a fallback allocates', () => {
+    expect(notesOf(check({ rules: [] }))).toEqual([
+      { level: 'warning', path: '$.rules', message: 'no rules: the fallback rejects every device (400)' },
+    ]);
+    expect(notesOf(check({ rules: [], fallback: { action: 'allocate' } }))).toEqual([
+      { level: 'info', path: '$.rules', message: 'no rules: every device is allocated by the fallback' },
+    ]);
   });
 
   it('warns about rules after a rule that decides every device', () => {
