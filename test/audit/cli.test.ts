@@ -225,6 +225,10 @@ describe('history, scans and findings', () => {
     ]);
     expect(json.stdout).not.toContain(FUNCTION_KEY);
     expect((await audit(['history', 'never-seen'])).stdout).toMatch(/^No history for never-seen/);
+    const elsewhere = await audit(['history', recovered[0]!, '--group', 'another-group']);
+    expect(elsewhere.stdout).toMatch(
+      new RegExp(`^No history for ${recovered[0]} in enrollment group another-group: .*leave out --group`),
+    );
   });
 
   it('prints the scan runs, newest first, and where the scan stands', async () => {

@@ -202,11 +202,10 @@ const history: Command = {
       'registration id',
     ]);
     const registrationId = validated(idInput, positionals[0] ?? '', 'the registration id');
-    const rows = await registrationHistory(session.readStore(), registrationId, {
-      group: option(idInput, values, 'group'),
-    });
+    const group = option(idInput, values, 'group');
+    const rows = await registrationHistory(session.readStore(), registrationId, { group });
     if (values.json) printJson(session, rows);
-    else session.out(renderHistory(registrationId, rows));
+    else session.out(renderHistory(registrationId, rows, group));
     return EXIT.ok;
   },
 };

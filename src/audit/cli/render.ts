@@ -73,9 +73,12 @@ export function renderProblems(rows: readonly ProblemView[], more: boolean): str
   return [table, '', summary, ...errorLegend(rows)].join('\n');
 }
 
-export function renderHistory(registrationId: string, rows: readonly HistoryView[]): string {
+export function renderHistory(registrationId: string, rows: readonly HistoryView[], group?: string): string {
   if (rows.length === 0) {
-    return `No history for ${registrationId}: the audit has not recorded a problem for it.`;
+    return group === undefined
+      ? `No history for ${registrationId}: the audit has not recorded a problem for it.`
+      : `No history for ${registrationId} in enrollment group ${group}: the audit has not recorded a problem for it ` +
+          'there (leave out --group to look in every group).';
   }
   const table = renderTable(
     [
