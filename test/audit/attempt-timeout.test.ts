@@ -9,6 +9,7 @@ import { submitBatch } from '../../src/audit/table-batch';
 import { settledWithin } from '../support/settled-within';
 import { transpileInto } from '../support/transpile';
 import { startSilentServer, storageConnectionString, type SilentServer } from '../support/silent-server';
+import { closedPort } from '../support/closed-port';
 
 const repoRoot = path.resolve(__dirname, '../..');
 let silent: SilentServer;
@@ -67,9 +68,7 @@ describe('in a plain node process', () => {
   afterAll(() => fs.rmSync(scratch, { recursive: true, force: true }));
 
   it('exits as soon as a refused connection has failed the call, not after the attempt timeout', async () => {
-    const port = silent.port;
-    await silent.stop(); // nothing listens there now
-    silent = await startSilentServer(); // for afterEach
+    const port = await closedPort();
     const script = `
       const { AuditStore } = require('./dist/src/audit/store.js');
       const store = new AuditStore({

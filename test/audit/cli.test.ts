@@ -3,7 +3,6 @@
 // local.settings.json; one-line errors with exit codes 1 and 2.
 import { EventEmitter } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { main } from '../../src/cli/audit';
@@ -18,6 +17,7 @@ import {
   seedViewsFixture,
   type ExpectedRow,
 } from './support/views-fixture';
+import { closedPort } from '../support/closed-port';
 
 let env: AuditTestEnvironment;
 let folder: string;
@@ -412,14 +412,3 @@ describe('scan interrupted by Ctrl-C', () => {
     expect(ids(rows)).toEqual(where((row) => row.open));
   });
 });
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

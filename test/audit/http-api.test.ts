@@ -1,7 +1,6 @@
 // The audit's HTTP API through the real app.http registrations, served by the local Functions host over HTTP:
 // a seeded DPS emulator is scanned into Azurite, then GET /api/audit is asked with each filter and paged through,
 // bad parameters get a 400 naming the parameter, hostile input stays a value, and storage trouble is a 503.
-import net from 'node:net';
 import type { FunctionsHost } from '../../dev/functions-host';
 import { serveFunctions } from '../support/serve-functions';
 import { createAuditApi, type AuditApiRequest } from '../../src/audit/http-api';
@@ -16,6 +15,7 @@ import {
   seedViewsFixture,
   type ExpectedRow,
 } from './support/views-fixture';
+import { closedPort } from '../support/closed-port';
 
 jest.mock(
   '@azure/functions-core',
@@ -379,14 +379,3 @@ describe('when storage or settings fail', () => {
     }
   });
 });
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}

@@ -2,7 +2,6 @@
 // resolved in the last day counted apart), and the newest transitions across devices (history rows plus first
 // sightings that are not in the history yet), through the read functions and the HTTP handlers (parameters,
 // 400 naming the parameter, 503 on storage trouble, hostile values returned as plain data).
-import net from 'node:net';
 import { startAzurite, type Azurite } from '../../dev/azurite';
 import { explainErrorCode } from '../../src/audit/error-codes';
 import { createAuditApi, type AuditApiRequest, type AuditApiResponse } from '../../src/audit/http-api';
@@ -16,6 +15,7 @@ import { AuditStore } from '../../src/audit/store';
 import type { HistoryRow, ProblemRow } from '../../src/audit/tables';
 import { storeOn } from './support/environment';
 import { historyRow, problemRow } from './support/rows';
+import { closedPort } from '../support/closed-port';
 
 const HOUR = 3_600_000;
 const NOW = Date.UTC(2026, 5, 10, 12, 0, 0);
@@ -288,14 +288,3 @@ describe('GET /api/audit/summary and /api/audit/transitions', () => {
     }
   });
 });
-
-function closedPort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as net.AddressInfo;
-      server.close(() => resolve(port));
-    });
-  });
-}
