@@ -180,10 +180,15 @@ export async function runScan(deps: ScanDependencies, options: ScanOptions): Pro
     } catch (error) {
       if (options.signal?.aborted) throw error;
       if (error instanceof LeaseLostError) return { outcome: 'failed', detail: describe(error) };
-      result = {
-        outcome: isResumable(error, deadline.signal) ? 'resumable' : 'failed',
-        detail: describe(error),
-      };
+      const resumable = isResumable(error, deadline.signal);
+      result =
+        resumable && run.pagesRead === 0 && error instanceof DpsTransientError
+          ? // Not one page read: a wrong DPS host or a DPS outage must show as a failure, not as runs that resume.
+            {
+              outcome: 'failed',
+              detail: `No progress: DPS failed before one page was read. ${describe(error)}`,
+            }
+          : { outcome: resumable ? 'resumable' : 'failed', detail: describe(error) };
     }
     // The checkpoint only holds positions whose writes are done, so it is saved whatever stopped the run.
     try {

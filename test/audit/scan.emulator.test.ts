@@ -18,6 +18,7 @@ import { history } from '../../src/audit/queries';
 import { runAuditScan } from '../../src/audit/run-audit';
 import type { AuditStore } from '../../src/audit/store';
 import type { ScanRunRow } from '../../src/audit/tables';
+import { closedPort } from '../support/closed-port';
 
 const EXPECTED_URL = 'https://audit-app.example.net/api/allocate';
 const FUNCTION_KEY = 'FunctionKeyOfTheAllocateApp0123456789==';
@@ -489,6 +490,22 @@ describe('runAuditScan', () => {
       describeRows(groundTruth(env.emulator, GRACE_MINUTES)),
     );
     expect(await entitiesOf(tables, 'scans')).toEqual([expect.objectContaining({ runId: run.runId })]);
+  });
+});
+
+describe('when DPS cannot be reached', () => {
+  it('fails a run that read no page, saying so, instead of recording it as resumable', async () => {
+    const port = await closedPort();
+    const unreachable = env.newClient({
+      connectionString: env.emulator.serviceConnectionString.replace(
+        /HostName=[^;]+/,
+        `HostName=127.0.0.1:${port}`,
+      ),
+      retry: { baseDelayMs: 1, maxDelayMs: 5, minThrottleDelayMs: 0, maxAttempts: 2 },
+    });
+    const run = await scan(unreachable, env.newStore(), { pageSize: 4 });
+    expect(run).toMatchObject({ outcome: 'failed', registrationsRead: 0 });
+    expect(run.detail).toMatch(/^No progress: DPS failed before one page was read\. .*ECONNREFUSED/);
   });
 });
 
