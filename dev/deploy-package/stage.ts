@@ -28,6 +28,9 @@ export interface StagedPackage {
 /** The staging folder, relative to the project root: azure.yaml's `dist` for the api service. */
 export const DEPLOY_DIR = '.deploy';
 
+/** Left in every staged folder: only a folder carrying it (or an empty one) is ever emptied. */
+export const STAGED_MARKER = '.staged-by-package-azure';
+
 /** Files copied as they are, relative to the project root. */
 const PROJECT_FILES = ['host.json', 'package.json', 'package-lock.json'];
 const PROJECT_FOLDERS = ['policies'];
@@ -39,7 +42,12 @@ export async function stageDeployPackage(options: StageOptions): Promise<StagedP
   if (!fs.existsSync(path.join(compiledSrc, 'functions'))) {
     throw new Error(`No compiled functions in ${compiledSrc}: run \`npm run build\` first.`);
   }
-  emptyOutDir(outDir, projectRoot);
+  const missing = [...PROJECT_FILES, ...PROJECT_FOLDERS].filter(
+    (name) => !fs.existsSync(path.join(projectRoot, name)),
+  );
+  if (missing.length > 0)
+    throw new Error(`${projectRoot} has no ${missing.join(', ')}: is it the project folder?`);
+  prepareOutDir(outDir, projectRoot);
 
   for (const file of PROJECT_FILES) fs.copyFileSync(path.join(projectRoot, file), path.join(outDir, file));
   for (const folder of PROJECT_FOLDERS) {
@@ -64,17 +72,30 @@ export async function stageDeployPackage(options: StageOptions): Promise<StagedP
   };
 }
 
-/** Refuses folders it must not wipe: the project itself, one of its parents, or a checkout. */
-function emptyOutDir(outDir: string, projectRoot: string): void {
+/**
+ * Empties the staging folder, or creates it. Only a folder this script staged before (it carries STAGED_MARKER) or an
+ * empty one is emptied: `--out` pointed at anything else by mistake is refused, never wiped.
+ */
+export function prepareOutDir(outDir: string, projectRoot: string): void {
   const relative = path.relative(outDir, projectRoot);
   if (relative === '' || !relative.startsWith('..')) {
     throw new Error(`Refusing to empty ${outDir}: it holds the project.`);
   }
-  if (fs.existsSync(path.join(outDir, '.git'))) {
-    throw new Error(`Refusing to empty ${outDir}: it is a git checkout.`);
+  if (fs.existsSync(outDir)) {
+    const entries = fs.readdirSync(outDir);
+    if (entries.length > 0 && !entries.includes(STAGED_MARKER)) {
+      throw new Error(
+        `Refusing to empty ${outDir}: it is not empty and was not staged by package:azure (no ${STAGED_MARKER}); ` +
+          'give a new or empty folder.',
+      );
+    }
   }
   fs.rmSync(outDir, { recursive: true, force: true });
   fs.mkdirSync(outDir, { recursive: true });
+  fs.writeFileSync(
+    path.join(outDir, STAGED_MARKER),
+    'Staged by `npm run package:azure`: emptied and filled again on each run.\n',
+  );
 }
 
 /**

@@ -4,8 +4,11 @@
 // exponential retry treats like a reset connection: retried with backoff, then thrown.
 import { RestError, type PipelinePolicy } from '@azure/core-rest-pipeline';
 
-/** Table operations finish in milliseconds; the service's own limit per operation is 30 s. */
-export const DEFAULT_ATTEMPT_TIMEOUT_MS = 30_000;
+/**
+ * Table operations finish in milliseconds. 15 s per attempt keeps a scan's worst case per call (6 attempts and the
+ * backoff between them) near 2 minutes, well inside the 10-minute function timeout.
+ */
+export const DEFAULT_ATTEMPT_TIMEOUT_MS = 15_000;
 
 export function attemptTimeoutPolicy(timeoutMs: number): PipelinePolicy {
   return {

@@ -45,30 +45,30 @@ export function storageConnectionFrom(
   );
 }
 
+/** Connection strings the SDK has parsed already: the settings are read on every HTTP request. */
+const usableConnectionStrings = new Set<string>();
+
 /**
  * A connection string the table SDK can use, or an error that names the setting (never its value: it holds a key).
- * The SDK's own errors for a malformed string do neither.
+ * The SDK parses it, so the check is the SDK's own; its errors for a malformed string name neither the setting nor
+ * the problem (some are TypeErrors), so they are replaced here.
  */
 function checkedConnectionString(value: string, setting: string): StorageConnection {
-  const parts = new Map(
-    value
-      .split(';')
-      .filter((part) => part.includes('='))
-      .map((part) => {
-        const at = part.indexOf('=');
-        return [part.slice(0, at).trim().toLowerCase(), part.slice(at + 1).trim()] as const;
-      }),
-  );
-  const development = parts.get('usedevelopmentstorage')?.toLowerCase() === 'true';
-  const account = parts.has('accountname') && parts.has('accountkey');
-  const sas = parts.has('sharedaccesssignature') && (parts.has('tableendpoint') || parts.has('accountname'));
-  if (!development && !account && !sas) {
+  const connectionString = value.trim();
+  if (usableConnectionStrings.has(connectionString)) return { kind: 'connectionString', connectionString };
+  try {
+    TableClient.fromConnectionString(connectionString, 'probe', {
+      allowInsecureConnection: usesHttp(connectionString),
+    });
+    usableConnectionStrings.add(connectionString);
+  } catch {
     throw new AuditConfigurationError(
-      `${setting} is not a storage connection string: it needs AccountName and AccountKey (or ` +
-        'SharedAccessSignature with TableEndpoint), or UseDevelopmentStorage=true.',
+      `${setting} is not a storage connection string the table SDK can use: it needs ` +
+        'DefaultEndpointsProtocol, AccountName, AccountKey and EndpointSuffix (or TableEndpoint), or TableEndpoint ' +
+        'with SharedAccessSignature, or UseDevelopmentStorage=true.',
     );
   }
-  return { kind: 'connectionString', connectionString: value };
+  return { kind: 'connectionString', connectionString };
 }
 
 /** Plain http (Azurite) must be allowed explicitly; `UseDevelopmentStorage=true` is http too. */

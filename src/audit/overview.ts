@@ -257,8 +257,10 @@ async function collect<T>(rows: AsyncGenerator<T, { complete: boolean }>, take: 
 
 /**
  * The newest status transitions of every device since a time, newest first: the history rows, plus the first
- * sightings of problems that have not changed since (those live only in the problems table until their first
- * change, as in `history()`). The history table has no index on time: this is a filtered scan, capped at
+ * sightings of problem rows written by earlier versions, which wrote them only with the problem's first change
+ * (`historyStarted` false; as in `history()`). A first sighting is dated when DPS last updated the registration,
+ * which can be long before the audit first saw it (`firstSeen`). The history table has no index on time: this is a
+ * filtered scan, capped at
  * MAX_TRANSITION_ROWS_READ rows and MAX_TRANSITION_PAGES pages per table (`truncated` says when a cap was hit).
  */
 export async function recentTransitions(

@@ -106,7 +106,8 @@ export function hintFor(problem: PolicyProblem, raw: unknown): string | undefine
     return `allowed: ${allowed.map((v) => `'${v}'`).join(', ')}`;
   }
   // Otherwise what the schema says the field (or, for a list item, the list) is for.
-  return descriptionAt(segments, raw) ?? descriptionAt(segments.slice(0, -1), raw);
+  const listItem = typeof segments.at(-1) === 'number';
+  return descriptionAt(segments, raw) ?? (listItem ? descriptionAt(segments.slice(0, -1), raw) : undefined);
 }
 
 function descriptionAt(segments: readonly (string | number)[], raw: unknown): string | undefined {

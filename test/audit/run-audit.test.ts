@@ -142,12 +142,17 @@ describe('the storage connection', () => {
       'AccountName=x',
       `DefaultEndpointsProtocol=https;${secret}`,
       `${secret};x=y`,
+      // Each passes a check of keys alone and is refused by the SDK (one with a TypeError).
+      `AccountName=acct;${secret};EndpointSuffix=core.windows.net`,
+      `DefaultEndpointsProtocol=https;AccountName=acct;${secret}`,
+      'DefaultEndpointsProtocol=https;AccountName=acct;AccountKey=;EndpointSuffix=core.windows.net',
+      'TableEndpoint=acct.table.core.windows.net;SharedAccessSignature=sv=1&sig=x',
     ];
     for (const value of malformed) {
       const attempt = () => storageConnectionFrom(value, {});
       expect(attempt).toThrow(AuditConfigurationError);
       expect(attempt).toThrow(
-        /^AUDIT_STORAGE_CONNECTION_STRING is not a storage connection string: it needs AccountName/,
+        /^AUDIT_STORAGE_CONNECTION_STRING is not a storage connection string the table SDK can use: it needs/,
       );
       expect(attempt).not.toThrow(/c2VjcmV0/);
     }
@@ -157,9 +162,14 @@ describe('the storage connection', () => {
     expect(() => auditStoreFor(readSettings({ AUDIT_STORAGE_CONNECTION_STRING: 'garbage' }), {})).toThrow(
       AuditConfigurationError,
     );
-    // SAS connection strings are connection strings too.
+    // SAS connection strings are connection strings too, and surrounding white space is dropped.
     const sas = 'TableEndpoint=https://acct.table.core.windows.net/;SharedAccessSignature=sv=2022&sig=x';
     expect(storageConnectionFrom(sas, {})).toEqual({ kind: 'connectionString', connectionString: sas });
+    const azure = `DefaultEndpointsProtocol=https;AccountName=acct;${secret};EndpointSuffix=core.windows.net;`;
+    expect(storageConnectionFrom(` ${azure} `, {})).toEqual({
+      kind: 'connectionString',
+      connectionString: azure,
+    });
   });
 
   it('builds table clients for connection strings and, with a credential, for identity endpoints', () => {

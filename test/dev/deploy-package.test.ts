@@ -8,7 +8,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { request } from 'undici';
 import { describeStagedPackage } from '../../dev/deploy-package/main';
-import { stageDeployPackage, type StagedPackage } from '../../dev/deploy-package/stage';
+import {
+  prepareOutDir,
+  STAGED_MARKER,
+  stageDeployPackage,
+  type StagedPackage,
+} from '../../dev/deploy-package/stage';
 import { officialSample } from '../allocation/dps-bodies';
 import { transpileInto } from '../support/transpile';
 
@@ -43,6 +48,7 @@ afterAll(() => {
 describe('the staged package', () => {
   it('holds the compiled app, host.json, package.json, the lock, policies and node_modules, nothing else', () => {
     expect(fs.readdirSync(outDir).sort()).toEqual([
+      STAGED_MARKER,
       'dist',
       'host.json',
       'node_modules',
@@ -212,16 +218,22 @@ describe('stageDeployPackage refuses', () => {
     expect(fs.existsSync(path.join(repoRoot, 'package.json'))).toBe(true);
   });
 
-  it('to empty a git checkout', async () => {
-    const checkout = fs.mkdtempSync(path.join(os.tmpdir(), 'dps-allocator-checkout-'));
+  it('to empty a folder it did not stage, and empties one it did', () => {
+    const folder = fs.mkdtempSync(path.join(os.tmpdir(), 'dps-allocator-out-'));
     try {
-      fs.mkdirSync(path.join(checkout, '.git'));
-      await expect(
-        stageDeployPackage({ projectRoot: repoRoot, compiledSrc: compiledSrc(), outDir: checkout }),
-      ).rejects.toThrow(/git checkout/);
-      expect(fs.existsSync(path.join(checkout, '.git'))).toBe(true);
+      fs.writeFileSync(path.join(folder, 'keep.txt'), 'mine');
+      expect(() => prepareOutDir(folder, repoRoot)).toThrow(/not staged by package:azure/);
+      expect(fs.readdirSync(folder)).toEqual(['keep.txt']);
+
+      fs.writeFileSync(path.join(folder, STAGED_MARKER), '');
+      prepareOutDir(folder, repoRoot);
+      expect(fs.readdirSync(folder)).toEqual([STAGED_MARKER]);
+
+      fs.rmSync(folder, { recursive: true });
+      prepareOutDir(folder, repoRoot); // a new folder is fine too
+      expect(fs.readdirSync(folder)).toEqual([STAGED_MARKER]);
     } finally {
-      fs.rmSync(checkout, { recursive: true, force: true });
+      fs.rmSync(folder, { recursive: true, force: true });
     }
   });
 

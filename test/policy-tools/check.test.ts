@@ -73,6 +73,10 @@ describe('check: problems', () => {
       // A list item: what the list is for, from the schema's description.
       '$.rules[0].hubs[0]': expect.stringMatching(/^Candidate hubs, in order of preference/),
     });
+    // A field without a description of its own gets no hint, not the description of what holds it.
+    const [described] = problemsOf(check({ description: 5 }));
+    expect(described).toMatchObject({ path: '$.description' });
+    expect(described?.hint).toBeUndefined();
   });
 
   it('reports text that is not JSON at $', () => {
