@@ -8,7 +8,7 @@ import { explainErrorCode } from './error-codes';
 import { PROBLEM_STATUSES } from './problems';
 import { AuditQueryError } from './queries';
 import { isStorageStatus, type AuditStore, type AuditTable } from './store';
-import { enrollmentKindSchema, type EnrollmentKind } from './tables';
+import { historyRowSchema, problemRowSchema, type EnrollmentKind } from './tables';
 
 /** Window of "resolved recently" in the summary. */
 export const RESOLVED_WINDOW_MS = 24 * 3_600_000;
@@ -65,12 +65,12 @@ export interface ProblemSummary {
 export const NO_ERROR_CODE_EXPLANATION =
   'No DPS error code: the device is unassigned, disabled or stuck assigning (see its status).';
 
-const openRowSchema = z.object({
-  partitionKey: z.string(),
-  status: z.string(),
-  errorCode: z.number().int().optional(),
-  enrollmentKind: enrollmentKindSchema,
-  enrollmentId: z.string(),
+const openRowSchema = problemRowSchema.pick({
+  partitionKey: true,
+  status: true,
+  errorCode: true,
+  enrollmentKind: true,
+  enrollmentId: true,
 });
 
 /** Rows of a filtered, column-limited query; a table that does not exist yet has none. */
@@ -202,15 +202,15 @@ const historySelect = [
   'errorCode',
   'at',
 ];
-const historySchema = z.object({
-  rowKey: z.string(),
-  registrationId: z.string(),
-  enrollmentKind: enrollmentKindSchema,
-  enrollmentId: z.string(),
-  fromStatus: z.string(),
-  toStatus: z.string(),
-  errorCode: z.number().int().optional(),
-  at: z.date(),
+const historySchema = historyRowSchema.pick({
+  rowKey: true,
+  registrationId: true,
+  enrollmentKind: true,
+  enrollmentId: true,
+  fromStatus: true,
+  toStatus: true,
+  errorCode: true,
+  at: true,
 });
 
 const firstSightingSelect = [
@@ -224,15 +224,15 @@ const firstSightingSelect = [
   'firstSeen',
   'historyStarted',
 ];
-const firstSightingSchema = z.object({
-  rowKey: z.string(),
-  registrationId: z.string(),
-  enrollmentKind: enrollmentKindSchema,
-  enrollmentId: z.string(),
-  status: z.string(),
-  errorCode: z.number().int().optional(),
-  firstSeen: z.date(),
-  historyStarted: z.boolean().default(false),
+const firstSightingSchema = problemRowSchema.pick({
+  rowKey: true,
+  registrationId: true,
+  enrollmentKind: true,
+  enrollmentId: true,
+  status: true,
+  errorCode: true,
+  firstSeen: true,
+  historyStarted: true,
 });
 
 interface Candidate {

@@ -87,8 +87,8 @@ export const historyRowSchema = z.object({
   enrollmentKind: enrollmentKindSchema,
   enrollmentId: z.string(),
   /**
-   * The previous status: `none` for the first sighting (at firstSeen; written with the problem's first change),
-   * the resolution (`assigned`, `deleted`) for a reopened problem.
+   * The previous status: `none` for the first sighting (written with the new problem row), the resolution
+   * (`assigned`, `deleted`) for a reopened problem.
    */
   fromStatus: z.string(),
   /** The new status, or the resolution (`assigned`, `deleted`, `enrollment-deleted`). */
