@@ -48,4 +48,38 @@ export default tseslint.config(
       ],
     },
   },
+  {
+    // The dashboard's browser script (its own tsconfig, with DOM types): browser globals, not Node's, and no sink
+    // that turns data into markup or code (data enters the page as text only).
+    files: ['src/dashboard/browser/**/*.ts'],
+    languageOptions: {
+      globals: {
+        require: 'off',
+        module: 'off',
+        process: 'off',
+        __dirname: 'off',
+        window: 'readonly',
+        document: 'readonly',
+        Node: 'readonly',
+        fetch: 'readonly',
+        AbortController: 'readonly',
+        URL: 'readonly',
+        URLSearchParams: 'readonly',
+        setTimeout: 'readonly',
+        clearTimeout: 'readonly',
+      },
+    },
+    rules: {
+      'no-eval': 'error',
+      'no-implied-eval': 'error',
+      'no-new-func': 'error',
+      'no-restricted-properties': [
+        'error',
+        ...['innerHTML', 'outerHTML', 'insertAdjacentHTML', 'write', 'writeln'].map((property) => ({
+          property,
+          message: 'Data enters the page as text: use textContent and DOM calls.',
+        })),
+      ],
+    },
+  },
 );

@@ -254,7 +254,10 @@ function enrollmentAttestation(type: Attestation): Record<string, unknown> {
   return { type };
 }
 
-/** The webhook body DPS would send for a device (dps-contract.md §1.2, shaped like the documented samples). */
+/**
+ * The webhook body DPS would send for a device (docs/dps-contract.md §1.2, shaped like the documented
+ * samples).
+ */
 function bodyOf(device: Device): Record<string, unknown> {
   const enrollment = {
     attestation: enrollmentAttestation(device.attestation),

@@ -68,7 +68,7 @@ function sdkReader(client: ProvisioningServiceClient, groupId: string): GroupRea
     let pages = 0;
     const query = client.createEnrollmentGroupDeviceRegistrationStateQuery({ query: '*' }, groupId, pageSize);
     do {
-      // next() without the token would repeat the first page (setup-notes.md §5).
+      // next() without the token would repeat the first page (docs/dps-contract.md §7.1).
       const page = await query.next(query.continuationToken);
       pages++;
       for (const state of page.responseBody as unknown as { status?: string }[])

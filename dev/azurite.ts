@@ -1,5 +1,5 @@
-// Azurite's Table service in-process (setup-notes §2): for tests (port 0, in memory or a temporary folder) and
-// for the local stack (a fixed port, data under a git-ignored folder such as .local/azurite).
+// Azurite's Table service in-process (docs/dps-contract.md §7.5): for tests (port 0, in memory or a temporary
+// folder) and for the local stack (a fixed port, data under a git-ignored folder such as .local/azurite).
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';

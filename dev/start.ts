@@ -12,7 +12,7 @@ import { startAzuritePart } from './local-stack/azurite-part';
 import { startDemoPart, type DemoResult } from './local-stack/demo-part';
 import { startEmulatorPart } from './local-stack/emulator-part';
 import { startFunctionsPart } from './local-stack/functions-part';
-import { displayPath, localStackPaths, resetLocalData } from './local-stack/paths';
+import { displayPath, localStackPaths, resetLocalData, settingsRecordFile } from './local-stack/paths';
 import { startSettingsPart, type LocalDefault, type SettingsPart } from './local-stack/settings-part';
 import {
   DEFAULT_DATA_DIR,
@@ -97,7 +97,17 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       { name: 'AUDIT_ASSIGNING_GRACE_MINUTES', value: LOCAL_ASSIGNING_GRACE_MINUTES, showValue: true },
     ];
     const settings = await started(() =>
-      startSettingsPart({ appRoot: options.appRoot, recordFile: paths.settingsRecordFile, defaults }),
+      startSettingsPart({
+        appRoot: options.appRoot,
+        recordFile: settingsRecordFile(options.appRoot),
+        defaults,
+        // Named in the banner when the stack rewrites its own values because one of these changed.
+        basis: {
+          'storage port': String(azurite.azurite.port),
+          'DPS port': String(emulator.emulator.port),
+          'data folder': shown(paths.dataDir),
+        },
+      }),
     );
     const functions = await started(() =>
       startFunctionsPart({

@@ -140,8 +140,14 @@ export const settingsSchema = z.object({
 
 export type Settings = z.infer<typeof settingsSchema>;
 
+/** An app setting holds a value of the wrong shape; the message names each bad setting. */
 export class SettingsError extends Error {
   override name = 'SettingsError';
+}
+
+/** What a feature needs is not configured (no storage account, no DPS access); the message says what to set. */
+export class ConfigurationError extends Error {
+  override name = 'ConfigurationError';
 }
 
 /** Validates the environment's app settings; throws SettingsError naming each bad setting. */

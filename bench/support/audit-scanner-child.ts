@@ -1,7 +1,7 @@
 // Child process of the audit benchmark: this project's audit scan (runScan with DpsClient and AuditStore), as the
 // timer function runs it (src/audit/run-audit.ts: one store per process, a DpsClient per invocation), with the
 // benchmark's settings from the request (see bench/audit.ts for the budgets and why).
-import { runScan } from '../../src/audit/scan';
+import { runScan } from '../../src/audit/scan/scan';
 import { AuditStore } from '../../src/audit/store';
 import { DpsClient } from '../../src/dps/client';
 import { AUDIT_BENCH_SETTINGS, serveScans, type ScanCounts, type ScanRequest } from './scanner-protocol';

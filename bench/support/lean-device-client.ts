@@ -1,6 +1,6 @@
-// A minimal DPS device for load generation (dps-contract.md §4): PUT register, then GET the operation until it
-// is done, waiting what retry-after says. No SDK, one shared keep-alive pool: the figures then show the
-// emulator and the webhook rather than the device client.
+// A minimal DPS device for load generation (docs/dps-contract.md §4): PUT register, then GET the operation
+// until it is done, waiting what retry-after says. No SDK, one shared keep-alive pool: the figures then show
+// the emulator and the webhook rather than the device client.
 import { setTimeout as delay } from 'node:timers/promises';
 import type { Pool } from 'undici';
 import { buildDeviceSasToken } from '../../src/dps/sas';

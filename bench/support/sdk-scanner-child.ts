@@ -1,9 +1,9 @@
 // Child process of the audit benchmark: the peer. The same audit written the straightforward way a user of the
 // official packages would: azure-iot-provisioning-service queries (every enrollment group, each group's
 // registration states, the individual enrollments), paged with next(continuationToken) (without the token the SDK
-// repeats the first page, setup-notes.md §5), the same problem statuses, and for each problem one awaited
-// @azure/data-tables upsertEntity (Replace) of its problem row, plus, when asked, one of a history row. No
-// batching and no diff: a rescan writes the same rows again. The SDK client is the keep-alive one
+// repeats the first page, docs/dps-contract.md §7.1), the same problem statuses, and for each problem one
+// awaited @azure/data-tables upsertEntity (Replace) of its problem row, plus, when asked, one of a history
+// row. No batching and no diff: a rescan writes the same rows again. The SDK client is the keep-alive one
 // (bench/support/sdk-service-client.ts), as Node's global agent would give a deployed function.
 import { TableClient } from '@azure/data-tables';
 import type { ProvisioningServiceClient } from 'azure-iot-provisioning-service';
@@ -128,7 +128,7 @@ async function scanAll(scan: ScanState, pageSize: number): Promise<void> {
     counts,
   )) {
     for (const enrollment of page) {
-      // The query may leave registrationState out (peers-and-limits.md ask #9): then one GET each.
+      // The query may leave registrationState out (docs/dps-contract.md §2.6): then one GET each.
       const state =
         enrollment.registrationState ?? (await registrationStateOf(scan, enrollment.registrationId));
       if (state) await record(scan, 'individual', state);

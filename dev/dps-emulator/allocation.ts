@@ -1,5 +1,5 @@
-// DPS's own allocation rules, pure: which hubs an enrollment may use (dps-contract.md §1.2 linkedHubs), the
-// built-in `hashed` and `static` policies, and what the reprovision policy means for a device that is
+// DPS's own allocation rules, pure: which hubs an enrollment may use (docs/dps-contract.md §1.2 linkedHubs),
+// the built-in `hashed` and `static` policies, and what the reprovision policy means for a device that is
 // already assigned (substatus, whether the hub may change, whether an initial twin applies).
 import type { EnrollmentGroup, IndividualEnrollment } from '../../src/dps/schemas';
 import { hashToUnit } from './rng';
@@ -110,7 +110,7 @@ export function assignmentSubstatus(
 
 /**
  * Whether DPS writes an initial twin: on the initial assignment, and on a hub change under "reprovision
- * and reset to initial config" (migrateDeviceData false) (dps-contract.md §1.3).
+ * and reset to initial config" (migrateDeviceData false) (docs/dps-contract.md §1.3).
  */
 export function initialTwinApplies(
   previousHub: string | undefined,

@@ -1,6 +1,6 @@
-// SAS checks (dps-contract.md §3): service calls carry a token of a shared access policy, whose rights must
-// cover the operation; device calls carry a `skn=registration` token signed with the enrollment key or the
-// key derived from the group key. Verification itself is src/dps/sas.ts.
+// SAS checks (docs/dps-contract.md §3): service calls carry a token of a shared access policy, whose rights
+// must cover the operation; device calls carry a `skn=registration` token signed with the enrollment key or
+// the key derived from the group key. Verification itself is src/dps/sas.ts.
 import type { ParsedSasToken } from '../../src/dps/sas';
 import { parseSasToken, verifySasToken } from '../../src/dps/sas';
 import { EmulatorHttpError, ErrorCodes, unauthorized } from './errors';

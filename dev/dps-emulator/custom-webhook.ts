@@ -1,4 +1,4 @@
-// Custom allocation as DPS does it (dps-contract.md §1): the AllocationRequest body POSTed to the
+// Custom allocation as DPS does it (docs/dps-contract.md §1): the AllocationRequest body POSTed to the
 // enrollment's webhookUrl, the >= 429 retry schedule, and the mapping of the webhook's answer to an
 // assignment or to a failed registration (400207 / 400208 / 400209).
 import type { Dispatcher } from 'undici';
@@ -24,7 +24,7 @@ export const DPS_WEBHOOK_RETRY: WebhookRetrySchedule = {
 };
 
 export interface WebhookSettings {
-  /** Per attempt. DPS's own timeout is UNCONFIRMED (dps-contract.md §6). */
+  /** Per attempt. DPS's own timeout is UNCONFIRMED (docs/dps-contract.md §6). */
   timeoutMs: number;
   retry: WebhookRetrySchedule;
   /** The emulator only calls loopback webhooks unless this is set: tests must never reach the network. */

@@ -1,6 +1,6 @@
-// The DPS device runtime API (dps-contract.md §4): register (202 + retry-after, then poll the operation),
-// operation status and registration status lookup. Devices authenticate with a symmetric-key SAS token
-// (`skn=registration`) signed with the individual enrollment key or the key derived from a group key.
+// The DPS device runtime API (docs/dps-contract.md §4): register (202 + retry-after, then poll the
+// operation), operation status and registration status lookup. Devices authenticate with a symmetric-key SAS
+// token (`skn=registration`) signed with the individual enrollment key or the key derived from a group key.
 import { deriveDeviceKey } from '../../src/dps/sas';
 import { deviceRegistrationSchema } from '../../src/dps/schemas';
 import { deviceTokenSignedWith, parseDeviceToken } from './auth';

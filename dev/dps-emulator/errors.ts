@@ -1,5 +1,6 @@
 // Error answers of the emulator: the DPS body `{errorCode, trackingId, message, timestampUtc}` plus the
-// `x-ms-error-code` header (dps-contract.md §2.4). Which numeric codes are confirmed is noted per constant.
+// `x-ms-error-code` header (docs/dps-contract.md §2.4). Which numeric codes are confirmed is noted
+// per constant.
 import { randomUUID } from 'node:crypto';
 
 export const ErrorCodes = {
@@ -19,7 +20,7 @@ export const ErrorCodes = {
   preconditionFailed: 412002,
   /** Request body too large (emulator choice; DPS documents a 96 KB message limit). */
   payloadTooLarge: 413000,
-  /** Throttled (IoT Hub's code; UNCONFIRMED for DPS, dps-contract.md §5). */
+  /** Throttled (IoT Hub's code; UNCONFIRMED for DPS, docs/dps-contract.md §5). */
   throttled: 429001,
   /** Internal error (IoT Hub's code, used by fault plans). */
   internalServerError: 500001,

@@ -27,7 +27,9 @@ export interface RouteMatch {
   handle: (context: RequestContext) => Promise<HttpAnswer> | HttpAnswer;
 }
 
-/** api-versions the emulator answers: the Node device SDK still sends 2019-03-31 (dps-contract.md §4). */
+/**
+ * api-versions the emulator answers: the Node device SDK still sends 2019-03-31 (docs/dps-contract.md §4).
+ */
 export const SUPPORTED_API_VERSIONS = ['2018-09-01-preview', '2019-03-31', '2021-06-01', '2021-10-01'];
 
 export function requireApiVersion(context: RequestContext): void {

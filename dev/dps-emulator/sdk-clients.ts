@@ -1,6 +1,6 @@
 // The official Azure IoT SDK clients, unchanged, pointed at the emulator. The SDKs cannot dial `host:port`
-// (setup-notes.md §4-5), so they get `localhost` and an https.Agent that rewrites the port (PortAgent) and
-// trusts the emulator's certificate.
+// (docs/dps-contract.md §7.3), so they get `localhost` and an https.Agent that rewrites the port (PortAgent)
+// and trusts the emulator's certificate.
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import { ConnectionString, SharedAccessSignature, anHourFromNow } from 'azure-iot-common';

@@ -1,4 +1,4 @@
-// The DPS service API, api-version 2021-10-01 (dps-contract.md §2): enrollment groups, individual
+// The DPS service API, api-version 2021-10-01 (docs/dps-contract.md §2): enrollment groups, individual
 // enrollments and registration states, with etags, paging (`x-ms-max-item-count` / `x-ms-continuation`) and
 // the rights of the caller's shared access policy.
 import { querySpecificationSchema } from '../../src/dps/schemas';

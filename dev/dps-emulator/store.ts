@@ -71,7 +71,7 @@ export class RegistrationRecord {
   }
 }
 
-/** The DeviceRegistrationState wire shape of a record (dps-contract.md §2.3). */
+/** The DeviceRegistrationState wire shape of a record (docs/dps-contract.md §2.3). */
 export function presentRegistrationState(record: RegistrationRecord): Record<string, unknown> {
   const assigned = record.status === 'assigned';
   const failed = record.status === 'failed';

@@ -7,11 +7,11 @@ import type { DpsEmulator } from '../dps-emulator';
 import { registerWithSdk } from '../dps-emulator/sdk-clients';
 import type { FunctionsHost, HostLogSink } from '../functions-host';
 import { formatLogLine, stdoutLogSink } from '../functions-host/log';
-import { main as configure } from '../../src/cli/configure';
-import { mapLimit } from '../../src/audit/map-limit';
-import { listProblems, recentScans, scanState } from '../../src/audit/queries';
+import { main as configure } from '../../src/cli/configure/main';
+import { mapLimit } from '../../src/audit/scan/map-limit';
+import { listProblems, recentScans, scanState } from '../../src/audit/read/queries';
 import type { AuditStore } from '../../src/audit/store';
-import { auditStoreFor } from '../../src/audit/run-audit';
+import { auditStoreFor } from '../../src/audit/store';
 import { readSettings } from '../../src/settings';
 import { DEMO_GROUPS, WRONG_FUNCTION_KEY, type DemoGroup } from './demo-fleet';
 import { LocalStackAborted, type LocalStackPart } from './types';
@@ -68,7 +68,8 @@ async function configureGroup(
   if (!emulator.store.getGroup(group.id)) {
     argv.push('--create', ...(group.iotHubs ? ['--linked-hubs', group.iotHubs.join(',')] : []));
   }
-  const exitCode = await configure(argv, { stdout: collect, stderr: collect, env: {} });
+  const sink = { write: collect };
+  const exitCode = await configure(argv, { stdout: sink, stderr: sink, env: {} });
   return { groupId: group.id, exitCode, output };
 }
 

@@ -12,9 +12,9 @@ import {
   type HostLogSink,
 } from '../functions-host';
 import { readRoutePrefix } from '../functions-host/host-json';
-import { maskWebhookUrl } from '../../src/configure/webhook-url';
+import { maskWebhookUrl } from '../../src/cli/configure/webhook-url';
 import { readSettings } from '../../src/settings';
-import { auditTableNames } from '../../src/audit/tables';
+import { auditTableNames } from '../../src/audit/rows/tables';
 import { decisionsTableName } from '../../src/decisions/table';
 import type { LocalStackPaths } from './paths';
 import { displayPath } from './paths';

@@ -2,6 +2,7 @@
 // folders and files belong to the stack: .local/ may hold other people's scratch files.
 import { rm } from 'node:fs/promises';
 import path from 'node:path';
+import { DEFAULT_DATA_DIR } from './types';
 
 export interface LocalStackPaths {
   dataDir: string;
@@ -16,8 +17,6 @@ export interface LocalStackPaths {
   stackDir: string;
   /** The generated local function key (when LOCAL_FUNCTION_KEY is not set). */
   functionKeyFile: string;
-  /** Which local.settings.json values the stack wrote (as hashes), so that it updates its own and keeps yours. */
-  settingsRecordFile: string;
 }
 
 export function localStackPaths(dataDir: string): LocalStackPaths {
@@ -31,8 +30,16 @@ export function localStackPaths(dataDir: string): LocalStackPaths {
     emulatorConnectionFile: path.join(emulatorDir, 'connection.json'),
     stackDir,
     functionKeyFile: path.join(stackDir, 'function-key'),
-    settingsRecordFile: path.join(stackDir, 'settings-written.json'),
   };
+}
+
+/**
+ * Which local.settings.json values the stack wrote (as hashes), so that it updates its own and keeps yours. It
+ * belongs to that file, at the app root, not to --data-dir: a start with another data folder (whose emulator has
+ * other keys) must still know the values an earlier start wrote.
+ */
+export function settingsRecordFile(appRoot: string): string {
+  return path.join(appRoot, DEFAULT_DATA_DIR, 'local-stack', 'settings-written.json');
 }
 
 /** What a start would reuse: table data, the emulator's state (groups, devices, keys) and the function key. */

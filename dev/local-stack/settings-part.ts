@@ -1,7 +1,8 @@
 // App settings of the local run, set in process.env before the Functions host loads the function files (they read
 // their settings at import). Precedence, highest first: the environment `npm start` was given, values you wrote in
 // local.settings.json, the stack's local defaults. Values the stack itself wrote into local.settings.json on an
-// earlier start (recorded by hash) count as its own and are updated, e.g. when --reset gave the emulator new keys.
+// earlier start (recorded by hash) count as its own and are updated: other ports or another data folder, or new
+// emulator keys after --reset. A value that differs from what it wrote is yours (you set or edited it) and is kept.
 // On stop, process.env is put back as it was.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -30,30 +31,51 @@ export interface SettingsPart extends LocalStackPart {
   sourceOf(name: string): SettingSource | undefined;
   /** Names this start wrote (or rewrote) in local.settings.json. */
   readonly written: readonly string[];
+  /** Those of `written` that replaced a value an earlier start had written. */
+  readonly updated: readonly string[];
 }
+
+/** What the stack's values are made from, by label (`storage port` -> `10002`), to say why they changed. */
+export type ValueBasis = Record<string, string>;
 
 interface SettingsRecord {
   file: string;
-  /** Setting name -> sha256 of the value the stack wrote. */
+  /** Setting name -> sha256 of the value the stack wrote: never the value, which may hold a key. */
   values: Record<string, string>;
+  basis?: ValueBasis;
+}
+
+interface ReadRecord {
+  values: Record<string, string>;
+  basis: ValueBasis;
 }
 
 const isSet = (value: string | undefined): value is string => value !== undefined && value.trim() !== '';
 const hashOf = (value: string): string => createHash('sha256').update(value, 'utf8').digest('hex');
 
-async function readRecord(recordFile: string, settingsFile: string): Promise<Record<string, string>> {
+const stringsOf = (value: unknown): Record<string, string> =>
+  typeof value === 'object' && value !== null
+    ? Object.fromEntries(
+        Object.entries(value).filter((entry): entry is [string, string] => typeof entry[1] === 'string'),
+      )
+    : {};
+
+async function readRecord(recordFile: string, settingsFile: string): Promise<ReadRecord> {
   try {
     const record = JSON.parse(await readFile(recordFile, 'utf8')) as Partial<SettingsRecord>;
-    if (record.file !== settingsFile || typeof record.values !== 'object' || record.values === null)
-      return {};
-    return Object.fromEntries(
-      Object.entries(record.values).filter(
-        (entry): entry is [string, string] => typeof entry[1] === 'string',
-      ),
-    );
+    if (record.file !== settingsFile) return { values: {}, basis: {} };
+    return { values: stringsOf(record.values), basis: stringsOf(record.basis) };
   } catch {
-    return {}; // no record (first start) or an unreadable one: treat every value as yours
+    return { values: {}, basis: {} }; // no record (first start) or an unreadable one: every value is yours
   }
+}
+
+/** Why the stack's values changed since the record: `storage port 10002 → 41611, data folder .local → x`. */
+function changesSince(before: ValueBasis, now: ValueBasis): string {
+  const changes = Object.entries(now)
+    .filter(([label, value]) => before[label] !== undefined && before[label] !== value)
+    .map(([label, value]) => `${label} ${before[label]} → ${value}`);
+  return changes.join(', ') || 'new local values';
 }
 
 async function writeAtomically(file: string, text: string): Promise<void> {
@@ -81,6 +103,8 @@ export async function startSettingsPart(options: {
   appRoot: string;
   recordFile: string;
   defaults: readonly LocalDefault[];
+  /** What the defaults are made from (ports, data folder): recorded, so that the banner says what changed. */
+  basis?: ValueBasis;
   /** Default process.env: function code reads process.env. */
   env?: NodeJS.ProcessEnv;
 }): Promise<SettingsPart> {
@@ -88,7 +112,8 @@ export async function startSettingsPart(options: {
   const settingsFile = path.join(options.appRoot, 'local.settings.json');
   const local = readLocalSettings(settingsFile); // clear errors for malformed or encrypted files
   const record = await readRecord(options.recordFile, settingsFile);
-  const isOurs = (name: string, value: string) => record[name] === hashOf(value);
+  const isOurs = (name: string, value: string) => record.values[name] === hashOf(value);
+  const basis = options.basis ?? {};
 
   const saved = new Map<string, string | undefined>();
   const set = (name: string, value: string) => {
@@ -128,12 +153,27 @@ export async function startSettingsPart(options: {
 
   let written: string[];
   try {
-    written = await writeOwnValues(settingsFile, options.recordFile, local.values, record, defaulted);
+    written = await writeOwnValues(
+      settingsFile,
+      options.recordFile,
+      local.values,
+      record.values,
+      defaulted,
+      basis,
+    );
   } catch (error) {
     restore();
     throw new Error(`Could not update ${settingsFile}: ${(error as Error).message}`, { cause: error });
   }
 
+  // Replaced values were set in the file: being defaulted, they were the stack's own.
+  const updated = written.filter((name) => isSet(local.values[name]));
+  const fresh = written.filter((name) => !updated.includes(name));
+  // Yours in the file but not what this start would write: stale if the stack's record was lost (.local removed).
+  const differing = options.defaults
+    .filter((setting) => setting.writeToFile && sources.get(setting.name) === 'local.settings.json')
+    .filter((setting) => local.values[setting.name] !== setting.value)
+    .map((setting) => setting.name);
   const shownFile = displayPath(options.appRoot, settingsFile);
   return {
     name: 'Settings',
@@ -142,6 +182,7 @@ export async function startSettingsPart(options: {
     applyDefault,
     sourceOf: (name) => sources.get(name),
     written,
+    updated,
     get banner() {
       const describe = (setting: LocalDefault) =>
         setting.showValue ? `${setting.name}=${JSON.stringify(setting.value)}` : setting.name;
@@ -153,9 +194,20 @@ export async function startSettingsPart(options: {
           'values set in the environment or local.settings.json win',
       ];
       if (kept.length > 0) lines.push(`  kept yours: ${kept.join(', ')}`);
-      if (written.length > 0) {
+      if (differing.length > 0) {
         lines.push(
-          `  wrote ${written.join(', ')} to ${shownFile} (git-ignored), so that \`npm run audit\` finds them`,
+          `  yours differ from this stack's (delete them in ${shownFile} to use its own): ${differing.join(', ')}`,
+        );
+      }
+      if (updated.length > 0) {
+        lines.push(
+          `  updated: ${updated.join(', ')} in ${shownFile}, values it wrote there earlier ` +
+            `(${changesSince(record.basis, basis)})`,
+        );
+      }
+      if (fresh.length > 0) {
+        lines.push(
+          `  wrote ${fresh.join(', ')} to ${shownFile} (git-ignored), so that \`npm run audit\` finds them`,
         );
       }
       return lines;
@@ -171,6 +223,7 @@ async function writeOwnValues(
   fileValues: Readonly<Record<string, string>>,
   record: Readonly<Record<string, string>>,
   defaulted: readonly LocalDefault[],
+  basis: ValueBasis,
 ): Promise<string[]> {
   const toWrite = defaulted.filter((setting) => setting.writeToFile);
   const changed = toWrite.filter((setting) => fileValues[setting.name] !== setting.value);
@@ -187,7 +240,8 @@ async function writeOwnValues(
     for (const setting of changed) values[setting.name] = setting.value;
     await writeAtomically(settingsFile, `${JSON.stringify(json, null, 2)}\n`);
   }
-  const recordText = `${JSON.stringify({ file: settingsFile, values: nextRecord } satisfies SettingsRecord, null, 2)}\n`;
+  const nextText = { file: settingsFile, values: nextRecord, basis } satisfies SettingsRecord;
+  const recordText = `${JSON.stringify(nextText, null, 2)}\n`;
   await writeAtomically(recordFile, recordText);
   return changed.map((setting) => setting.name);
 }

@@ -1,4 +1,4 @@
-// The custom allocation webhook contract (dps-contract.md §1.2-1.3): what DPS posts, and what we answer.
+// The custom allocation webhook contract (docs/dps-contract.md §1.2-1.3): what DPS posts, and what we answer.
 // We validate the fields the policy reads, with their types; the rest of the enrollment DPS echoes is tolerated
 // as it comes, so a new DPS field or enum value never fails a device's registration.
 import { z } from 'zod';

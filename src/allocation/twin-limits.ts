@@ -1,4 +1,4 @@
-// IoT Hub device twin limits (peers-and-limits.md "IoT Hub twin limits"), applied to the initialTwin we return.
+// IoT Hub device twin limits (docs/dps-contract.md §8.1), applied to the initialTwin we return.
 
 export const TWIN_LIMITS = {
   tagsBytes: 8 * 1024,

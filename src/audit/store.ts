@@ -1,67 +1,27 @@
 // The audit's table store on @azure/data-tables: one TableClient per table, tables created once, batched writes
 // (entity group transactions: one partition, at most 100 entities; table-batch.ts sends them) and typed errors.
 // Transient storage errors (5xx, 408, timeouts, refused or reset connections, attempts without an answer) are
-// retried with exponential backoff by the SDK's own retry policy; what still fails becomes an AuditStorageError.
+// retried with exponential backoff by the SDK's own retry policy; what still fails becomes a StorageError.
 import type { TableClient } from '@azure/data-tables';
 import type { z } from 'zod';
-import { redactSecrets } from '../dps/redact';
-import { DEFAULT_ATTEMPT_TIMEOUT_MS } from './attempt-timeout';
-import { createTableClient, sharedCredential, type StorageConnection } from './connection';
-import { submitBatch } from './table-batch';
-import { auditTableNames, type AuditTableNames } from './tables';
+import type { Settings } from '../settings';
+import { storageConnectionFrom, type StorageConnection } from '../storage/connection';
+import { createOnce, type CreateOnce } from '../storage/create-once';
+import { storageCall } from '../storage/errors';
+import { INTERACTIVE_STORAGE_RETRY, retryClientOptions, type StorageRetryOptions } from '../storage/retry';
+import { submitBatch } from '../storage/table-batch';
+import { createTableClient, sharedCredential } from '../storage/table-client';
+import { DEFAULT_TABLE_PREFIX } from '../storage/table-names';
+import { transactionsOf } from '../storage/transactions';
+import { auditTableNames, type AuditTableNames } from './rows/tables';
 
 export type AuditTable = keyof AuditTableNames;
-
-export interface StorageRetryOptions {
-  maxRetries: number;
-  retryDelayInMs: number;
-  maxRetryDelayInMs: number;
-  /** Each attempt of a request is given up after this (attempt-timeout.ts), then retried. */
-  attemptTimeoutMs: number;
-}
-
-export const defaultStorageRetry: StorageRetryOptions = {
-  maxRetries: 5,
-  retryDelayInMs: 500,
-  maxRetryDelayInMs: 10_000,
-  attemptTimeoutMs: DEFAULT_ATTEMPT_TIMEOUT_MS,
-};
-
-/** For a person waiting (CLI, decision reads): an outage is reported within seconds, not minutes. */
-export const INTERACTIVE_STORAGE_RETRY: StorageRetryOptions = {
-  maxRetries: 2,
-  retryDelayInMs: 200,
-  maxRetryDelayInMs: 1_000,
-  attemptTimeoutMs: 5_000,
-};
 
 export interface AuditStoreOptions {
   connection: StorageConnection;
   /** AUDIT_TABLE_PREFIX; default `Audit`. */
   tablePrefix?: string;
   retry?: Partial<StorageRetryOptions>;
-}
-
-/** A storage call that failed after the SDK's retries. */
-export class AuditStorageError extends Error {
-  override name = 'AuditStorageError';
-  readonly status: number | undefined;
-  readonly code: string | undefined;
-
-  constructor(operation: string, table: string, cause: unknown) {
-    const details = cause as { statusCode?: number; code?: string; message?: string };
-    const reason = redactSecrets(String(details?.message ?? cause)).slice(0, 500);
-    super(`Table storage ${operation} on ${table} failed: ${reason}`, { cause });
-    this.status = details?.statusCode;
-    this.code = details?.code;
-  }
-}
-
-/** Whether a storage error is the given HTTP status (404, 409, 412...). */
-export function isStorageStatus(error: unknown, status: number): boolean {
-  const found =
-    error instanceof AuditStorageError ? error.status : (error as { statusCode?: number })?.statusCode;
-  return found === status;
 }
 
 export interface Row {
@@ -71,36 +31,15 @@ export interface Row {
 
 export type RowAction = ['upsert', Row] | ['delete', Row];
 
-/** Entity group transactions hold at most 100 operations (and 4 MiB: rows here are a few KiB at most). */
-const MAX_TRANSACTION = 100;
-
-/** Splits actions into transactions: grouped by partition, in order, at most 100 each. */
-export function transactionsOf(actions: readonly RowAction[]): RowAction[][] {
-  const byPartition = new Map<string, RowAction[]>();
-  for (const action of actions) {
-    const partition = action[1].partitionKey;
-    let list = byPartition.get(partition);
-    if (!list) byPartition.set(partition, (list = []));
-    list.push(action);
-  }
-  const transactions: RowAction[][] = [];
-  for (const list of byPartition.values()) {
-    for (let i = 0; i < list.length; i += MAX_TRANSACTION)
-      transactions.push(list.slice(i, i + MAX_TRANSACTION));
-  }
-  return transactions;
-}
-
 export class AuditStore {
   readonly names: AuditTableNames;
   private readonly clients: Record<AuditTable, TableClient>;
-  private ready: Promise<void> | undefined;
+  private readonly tablesReady: CreateOnce;
   private written = 0;
 
   constructor(options: AuditStoreOptions) {
-    this.names = auditTableNames(options.tablePrefix ?? 'Audit');
-    const { attemptTimeoutMs, ...retryOptions } = { ...defaultStorageRetry, ...options.retry };
-    const clientOptions = { retryOptions, attemptTimeoutMs };
+    this.names = auditTableNames(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
+    const clientOptions = retryClientOptions(options.retry);
     const credential = sharedCredential(options.connection);
     const client = (table: AuditTable) =>
       createTableClient(options.connection, this.names[table], clientOptions, credential);
@@ -111,6 +50,13 @@ export class AuditStore {
       scans: client('scans'),
       state: client('state'),
     };
+    this.tablesReady = createOnce(() =>
+      Promise.all(
+        (Object.keys(this.clients) as AuditTable[]).map((table) =>
+          this.call('createTable', table, () => this.clients[table].createTable()),
+        ),
+      ),
+    );
   }
 
   /** Entities written (upserted or deleted) through this store so far. */
@@ -125,28 +71,12 @@ export class AuditStore {
 
   /** Creates the tables that do not exist yet; once per store (a failure is retried on the next call). */
   ensureTables(): Promise<void> {
-    this.ready ??= Promise.all(
-      (Object.keys(this.clients) as AuditTable[]).map((table) =>
-        this.call('createTable', table, () => this.clients[table].createTable()),
-      ),
-    ).then(
-      () => undefined,
-      (error: unknown) => {
-        this.ready = undefined;
-        throw error;
-      },
-    );
-    return this.ready;
+    return this.tablesReady();
   }
 
-  /** Runs a storage call, turning what the SDK could not retry into an AuditStorageError. */
-  async call<T>(operation: string, table: AuditTable, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof AuditStorageError) throw error;
-      throw new AuditStorageError(operation, this.names[table], error);
-    }
+  /** Runs a storage call, turning what the SDK could not retry into a StorageError. */
+  call<T>(operation: string, table: AuditTable, run: () => Promise<T>): Promise<T> {
+    return storageCall(operation, this.names[table], run);
   }
 
   /** Writes rows in transactions (one partition, <= 100 each); partitions are written concurrently. */
@@ -154,7 +84,7 @@ export class AuditStore {
     if (actions.length === 0) return;
     const client = this.clients[table];
     await Promise.all(
-      transactionsOf(actions).map(async (transaction) => {
+      transactionsOf(actions, (action) => action[1].partitionKey).map(async (transaction) => {
         await this.call('submitTransaction', table, () => submitBatch(client, transaction));
         this.written += transaction.length;
       }),
@@ -198,4 +128,29 @@ export class AuditStore {
     for await (const row of this.rows(table, schema, filter)) map.set(row.rowKey, row);
     return map;
   }
+}
+
+const stores = new Map<string, AuditStore>();
+
+/**
+ * The audit's table store; one per connection, prefix and use in a process, so tables are created once. A scan
+ * retries storage patiently; `reads` (the HTTP API a person or the dashboard waits on) report an outage in seconds.
+ */
+export function auditStoreFor(
+  settings: Settings,
+  env: NodeJS.ProcessEnv = process.env,
+  use: 'scan' | 'reads' = 'scan',
+): AuditStore {
+  const connection = storageConnectionFrom(settings.AUDIT_STORAGE_CONNECTION_STRING, env);
+  const key = JSON.stringify([connection, settings.AUDIT_TABLE_PREFIX, use]);
+  let store = stores.get(key);
+  if (!store) {
+    store = new AuditStore({
+      connection,
+      tablePrefix: settings.AUDIT_TABLE_PREFIX,
+      retry: use === 'reads' ? INTERACTIVE_STORAGE_RETRY : undefined,
+    });
+    stores.set(key, store);
+  }
+  return store;
 }

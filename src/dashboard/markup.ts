@@ -1,6 +1,7 @@
-// The dashboard's static markup: the frame every section is drawn into by the script (script.ts). Nothing here
-// depends on a request; data only ever enters the page as text through the script. Elements the tests look for
-// carry data-testid; `data-source` says which JSON endpoint fills a section, and its banner shows when that fails.
+// The dashboard's static markup: the frame every section is drawn into by the script (browser/main.ts).
+// Nothing here depends on a request; data only ever enters the page as text through the script. Elements the
+// tests look for carry data-testid; `data-source` says which JSON endpoint fills a section, and its banner shows
+// when that fails.
 export const DASHBOARD_BODY = `
 <header class="topbar">
   <div class="brand">

@@ -8,6 +8,7 @@ import { safeReason } from './reason';
 import { decisionRecorderFromSettings, type RecorderOptions } from './recorder';
 import { decisionRowFrom } from './table';
 import type { DecisionRecorder, RecordOutcome } from './writer';
+import type { JsonAnswer } from '../http/response';
 
 /** The InvocationContext log methods allocate uses. */
 export interface AllocateLog {
@@ -15,17 +16,10 @@ export interface AllocateLog {
   warn(message: string): void;
 }
 
-/** Assignable to @azure/functions HttpResponseInit. */
-export interface AllocateResponse {
-  status: number;
-  jsonBody: unknown;
-  headers: Record<string, string>;
-}
-
 export interface AllocateHandler {
-  answer(body: string, log: AllocateLog): Promise<AllocateResponse>;
+  answer(body: string, log: AllocateLog): Promise<JsonAnswer>;
   /** The decision row's fate, with the answer (tests and benchmarks). */
-  answerWithOutcome(body: string, log: AllocateLog): Promise<AllocateResponse & { recorded: RecordOutcome }>;
+  answerWithOutcome(body: string, log: AllocateLog): Promise<JsonAnswer & { recorded: RecordOutcome }>;
   /** Writes what is queued and stops the decision log (the app's terminate hook). */
   close(): Promise<void>;
 }

@@ -6,26 +6,18 @@
 // A bad parameter is a 400 naming it; unreadable storage a 503 with Retry-After; every answer Cache-Control
 // no-store; nothing answers with a stack trace.
 import { z } from 'zod';
-import type { AuditApiLog, AuditApiRequest, AuditApiResponse } from '../audit/http-api';
-import {
-  answer as answerJson,
-  BadParameter,
-  HOST_PARAMETERS,
-  readParameters,
-  respond,
-  type JsonApiNames,
-} from '../audit/json-api';
-import { countInput, pageTokenInput, sinceInput } from '../audit/query-input';
-import { readSettings } from '../settings';
+import { answer, fromAppSettings, type JsonApiHandler, type JsonApiNames } from '../http/json-api';
+import { nextPageLink } from '../http/paging';
+import { BadParameter, readParameters } from '../http/parameters';
+import { respond } from '../http/response';
+import { countInput, pageTokenInput, sinceInput } from '../http/inputs';
 import { decisionSummary, MAX_DECISION_PAGE, MAX_SUMMARY_DAYS, readDecisions } from './queries';
 import { decisionStoreFor, type DecisionStore } from './store';
 import { OUTCOMES } from './table';
 
-export type DecisionsApiHandler = (request: AuditApiRequest, log: AuditApiLog) => Promise<AuditApiResponse>;
-
 export interface DecisionsApi {
-  list: DecisionsApiHandler;
-  summary: DecisionsApiHandler;
+  list: JsonApiHandler;
+  summary: JsonApiHandler;
 }
 
 export interface DecisionsApiOptions {
@@ -51,35 +43,11 @@ function checkRange(since: Date, until: Date | undefined, now: number, maxDays?:
   }
 }
 
-/** The URL of the next page: the same parameters (relative times pinned), without the function key. */
-function nextLink(requestUrl: string, pinned: { since: Date; until?: Date }, token: string): string {
-  const url = new URL(requestUrl);
-  const query = new URLSearchParams();
-  for (const [name, value] of url.searchParams) {
-    if (HOST_PARAMETERS.has(name) || name === 'continuationToken' || name === 'since' || name === 'until') {
-      continue;
-    }
-    query.set(name, value);
-  }
-  query.set('since', pinned.since.toISOString());
-  if (pinned.until) query.set('until', pinned.until.toISOString());
-  query.set('continuationToken', token);
-  url.search = query.toString();
-  return url.toString();
-}
-
 const DECISIONS_API: JsonApiNames = {
   api: 'Decisions API',
   unavailable: 'The decision table cannot be read right now; try again later.',
   notConfigured: 'The decision log is not configured',
 };
-const answer = (log: AuditApiLog, work: () => Promise<AuditApiResponse>) =>
-  answerJson(DECISIONS_API, log, work);
-
-function storeFromSettings(): DecisionStore {
-  return decisionStoreFor(readSettings(process.env), process.env);
-}
-
 /** The query schemas, with relative times taken back from `now` (one instant per request). */
 function querySchemas(now: () => number) {
   // prefault: the default goes through the parser, so a relative `since` is resolved at request time.
@@ -98,12 +66,12 @@ function querySchemas(now: () => number) {
 }
 
 export function createDecisionsApi(options: DecisionsApiOptions = {}): DecisionsApi {
-  const store = options.store ?? storeFromSettings;
+  const store = options.store ?? fromAppSettings(decisionStoreFor);
   const clock = options.now ?? Date.now;
 
   return {
     list: (request, log) =>
-      answer(log, async () => {
+      answer(DECISIONS_API, log, async () => {
         const at = clock();
         const { continuationToken, ...query } = readParameters(request.query, querySchemas(() => at).list);
         checkRange(query.since, query.until, at);
@@ -112,12 +80,15 @@ export function createDecisionsApi(options: DecisionsApiOptions = {}): Decisions
         return respond(200, {
           items: page.items,
           continuationToken: token ?? null,
-          next: token === undefined ? null : nextLink(request.url, query, token),
+          next:
+            token === undefined
+              ? null
+              : nextPageLink(request.url, token, { since: query.since, until: query.until }),
         });
       }),
 
     summary: (request, log) =>
-      answer(log, async () => {
+      answer(DECISIONS_API, log, async () => {
         const at = clock();
         const query = readParameters(request.query, querySchemas(() => at).summary);
         checkRange(query.since, query.until, at, MAX_SUMMARY_DAYS);

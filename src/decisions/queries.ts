@@ -4,9 +4,8 @@
 // exist: that reads as no decisions, not as an error.
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
-import { encodePageToken } from '../audit/page-token';
-import { AuditQueryError } from '../audit/queries';
-import { isStorageStatus } from '../audit/store';
+import { encodePageToken } from '../storage/page-token';
+import { QueryError, isStorageStatus } from '../storage/errors';
 import type { DecisionStore } from './store';
 import { dayPartition, decisionRowSchema, OUTCOMES, outcomeSchema, type DecisionOutcome } from './table';
 import { decisionView, type DecisionSummary, type DecisionView } from './views';
@@ -42,10 +41,10 @@ const validDate = (date: unknown): date is Date => date instanceof Date && !Numb
 /** The OData filter of a decisions query; exported for tests. */
 export function decisionsFilter(filters: DecisionFilters): string {
   const { since, until } = filters;
-  if (!validDate(since)) throw new AuditQueryError('since must be a valid date');
-  if (until !== undefined && !validDate(until)) throw new AuditQueryError('until must be a valid date');
+  if (!validDate(since)) throw new QueryError('since must be a valid date');
+  if (until !== undefined && !validDate(until)) throw new QueryError('until must be a valid date');
   if (until !== undefined && until.getTime() <= since.getTime()) {
-    throw new AuditQueryError('until must be later than since');
+    throw new QueryError('until must be later than since');
   }
   const clauses = [odata`PartitionKey ge ${dayPartition(since)}`, odata`RowKey ge ${since.toISOString()}`];
   if (until !== undefined) {
@@ -53,12 +52,12 @@ export function decisionsFilter(filters: DecisionFilters): string {
   }
   if (filters.outcome !== undefined) {
     if (!outcomeSchema.safeParse(filters.outcome).success) {
-      throw new AuditQueryError(`outcome must be one of ${OUTCOMES.join(', ')}`);
+      throw new QueryError(`outcome must be one of ${OUTCOMES.join(', ')}`);
     }
     clauses.push(odata`outcome eq ${filters.outcome}`);
   }
   if (filters.hub !== undefined) {
-    if (filters.hub.trim() === '') throw new AuditQueryError('hub must not be empty');
+    if (filters.hub.trim() === '') throw new QueryError('hub must not be empty');
     clauses.push(odata`hub eq ${filters.hub}`);
   }
   return clauses.join(' and ');
@@ -67,7 +66,7 @@ export function decisionsFilter(filters: DecisionFilters): string {
 function limitOf(limit: number | undefined): number {
   const value = limit ?? 100;
   if (!Number.isInteger(value) || value < 1 || value > MAX_DECISION_PAGE) {
-    throw new AuditQueryError(`limit must be an integer from 1 to ${MAX_DECISION_PAGE}`);
+    throw new QueryError(`limit must be an integer from 1 to ${MAX_DECISION_PAGE}`);
   }
   return value;
 }
@@ -135,7 +134,7 @@ export async function decisionSummary(
   const until = range.until ?? new Date(now());
   decisionsFilter({ since: range.since, until }); // validates the range
   if (until.getTime() - range.since.getTime() > MAX_SUMMARY_DAYS * 86_400_000) {
-    throw new AuditQueryError(`a summary covers at most ${MAX_SUMMARY_DAYS} days`);
+    throw new QueryError(`a summary covers at most ${MAX_SUMMARY_DAYS} days`);
   }
   const outcomes = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0])) as Record<
     DecisionOutcome,

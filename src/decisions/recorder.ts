@@ -3,6 +3,7 @@
 // loads: the allocate module's cold import stays as small as the webhook (see bench `allocation`), and by the first
 // request the client is ready. Without a storage connection the log says so once, on the first decision, and
 // allocation goes on.
+import { ConfigurationError } from '../settings';
 import type * as TableSinkModule from './table-sink';
 import type { Settings } from '../settings';
 import type { DecisionRow } from './table';
@@ -69,13 +70,9 @@ class LazyRecorder implements DecisionRecorder {
       sink.prepare?.().catch(() => undefined); // a failure shows on the first write, with the writer's notice
       this.writer = new DecisionWriter(sink, this.options);
     } catch (error) {
-      // By name: importing audit/connection here would load the table SDK with the function module.
       this.unavailable =
-        (error as Error).name === 'AuditConfigurationError'
-          ? (error as Error).message.replace(
-              /^The audit has no storage account/,
-              'no storage account is configured',
-            )
+        error instanceof ConfigurationError
+          ? error.message.replace(/^The audit has no storage account/, 'no storage account is configured')
           : `the decision table cannot be opened: ${(error as Error).message}`;
     }
     return this.writer;

@@ -1,9 +1,11 @@
 // Reading the decision table: one TableClient with short SDK retries (an operator or a dashboard waiting on a
-// storage outage gets an answer, a 503, within a few seconds), errors as the audit's AuditStorageError so the
-// audit CLI and HTTP API explain them the same way.
+// storage outage gets an answer, a 503, within a few seconds); failures are StorageErrors naming the table.
 import type { TableClient } from '@azure/data-tables';
-import { createTableClient, storageConnectionFrom, type StorageConnection } from '../audit/connection';
-import { AuditStorageError, INTERACTIVE_STORAGE_RETRY, type StorageRetryOptions } from '../audit/store';
+import { storageConnectionFrom, type StorageConnection } from '../storage/connection';
+import { storageCall } from '../storage/errors';
+import { INTERACTIVE_STORAGE_RETRY, retryClientOptions, type StorageRetryOptions } from '../storage/retry';
+import { createTableClient } from '../storage/table-client';
+import { DEFAULT_TABLE_PREFIX } from '../storage/table-names';
 import type { Settings } from '../settings';
 import { decisionsTableName } from './table';
 
@@ -19,19 +21,17 @@ export class DecisionStore {
   readonly client: TableClient;
 
   constructor(options: DecisionStoreOptions) {
-    this.tableName = decisionsTableName(options.tablePrefix ?? 'Audit');
-    const { attemptTimeoutMs, ...retryOptions } = { ...INTERACTIVE_STORAGE_RETRY, ...options.retry };
-    this.client = createTableClient(options.connection, this.tableName, { retryOptions, attemptTimeoutMs });
+    this.tableName = decisionsTableName(options.tablePrefix ?? DEFAULT_TABLE_PREFIX);
+    this.client = createTableClient(
+      options.connection,
+      this.tableName,
+      retryClientOptions(options.retry, INTERACTIVE_STORAGE_RETRY),
+    );
   }
 
-  /** Runs a storage call; what fails becomes an AuditStorageError naming the table. */
-  async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      return await run();
-    } catch (error) {
-      if (error instanceof AuditStorageError) throw error;
-      throw new AuditStorageError(operation, this.tableName, error);
-    }
+  /** Runs a storage call; what fails becomes a StorageError naming the table. */
+  call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+    return storageCall(operation, this.tableName, run);
   }
 }
 

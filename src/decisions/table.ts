@@ -4,13 +4,12 @@
 import { createHash, randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import type { DecisionLogRecord } from '../allocation/webhook';
-import { idKey } from '../audit/keys';
-import { auditTableNames } from '../audit/tables';
+import { idKey } from '../storage/keys';
+import { tableName } from '../storage/table-names';
 import { safeReason } from './reason';
 
 export function decisionsTableName(prefix: string): string {
-  auditTableNames(prefix); // the same rule for the prefix as the audit's tables
-  return `${prefix}Decisions`;
+  return tableName(prefix, 'Decisions');
 }
 
 export const OUTCOMES = ['assigned', 'rejected', 'invalid-request'] as const;

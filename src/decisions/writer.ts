@@ -7,6 +7,7 @@
 // ('deferred') instead of waiting for a write that cannot come in time. The queue is bounded:
 // past `maxQueue` the oldest rows are dropped and counted. One warning per outage, one line when it ends.
 import { redactSecrets } from '../dps/redact';
+import { transactionsOf } from '../storage/transactions';
 import type { DecisionRow } from './table';
 
 /**
@@ -69,24 +70,6 @@ interface Waiter {
 interface Entry {
   row: DecisionRow;
   waiter?: Waiter;
-}
-
-const MAX_TRANSACTION = 100;
-
-/** Entries in transactions: by partition, in queue order, at most 100 each. */
-function transactionsOf(entries: readonly Entry[]): Entry[][] {
-  const byPartition = new Map<string, Entry[]>();
-  for (const entry of entries) {
-    const list = byPartition.get(entry.row.partitionKey);
-    if (list) list.push(entry);
-    else byPartition.set(entry.row.partitionKey, [entry]);
-  }
-  const transactions: Entry[][] = [];
-  for (const list of byPartition.values()) {
-    for (let i = 0; i < list.length; i += MAX_TRANSACTION)
-      transactions.push(list.slice(i, i + MAX_TRANSACTION));
-  }
-  return transactions;
 }
 
 function describeError(error: unknown): string {
@@ -252,7 +235,7 @@ export class DecisionWriter implements DecisionRecorder {
 
   private async writeBatch(): Promise<void> {
     const batch = this.queue.splice(0, this.maxRowsPerFlush);
-    const transactions = transactionsOf(batch);
+    const transactions = transactionsOf(batch, (entry) => entry.row.partitionKey);
     this.inFlightRows = batch.length;
     this.flushStartedAt = Date.now();
     const errors = await Promise.all(transactions.map((transaction) => this.writeTransaction(transaction)));

@@ -1,5 +1,6 @@
-// The Authorization header of DPS service calls (dps-contract.md §3): a SAS token from the service connection
-// string, or a Microsoft Entra ID bearer token. @azure/identity is loaded only when Entra is used (cold start).
+// The Authorization header of DPS service calls (docs/dps-contract.md §3): a SAS token from the
+// service connection string, or a Microsoft Entra ID bearer token. @azure/identity is loaded only when
+// Entra is used (cold start).
 import type * as Identity from '@azure/identity';
 import type { AccessToken, TokenCredential } from '@azure/identity';
 import type { Clock } from './clock';

@@ -1,5 +1,5 @@
-// DPS service client (api-version 2021-10-01, dps-contract.md §2): enrollment groups, individual enrollments and
-// registration states, with paging, retries, an operations budget and typed errors.
+// DPS service client (api-version 2021-10-01, docs/dps-contract.md §2): enrollment groups, individual
+// enrollments and registration states, with paging, retries, an operations budget and typed errors.
 import type { TokenCredential } from '@azure/identity';
 import { z } from 'zod';
 import { authorizerFor, type DpsAuthorizer } from './auth';

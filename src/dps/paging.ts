@@ -1,5 +1,5 @@
-// Continuation-token paging of DPS queries (dps-contract.md §2.2): the results end when a response carries no
-// `x-ms-continuation`; a page may be empty and still carry a token.
+// Continuation-token paging of DPS queries (docs/dps-contract.md §2.2): the results end when a response
+// carries no `x-ms-continuation`; a page may be empty and still carry a token.
 
 /** One page of query results and the token that fetches the next one (undefined on the last page). */
 export interface Page<T> {

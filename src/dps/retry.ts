@@ -1,4 +1,4 @@
-// Retries with exponential backoff and full jitter, honouring Retry-After (dps-contract.md §2.5).
+// Retries with exponential backoff and full jitter, honouring Retry-After (docs/dps-contract.md §2.5).
 import type { Clock } from './clock';
 import { DpsError, DpsThrottledError } from './errors';
 

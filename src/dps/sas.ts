@@ -1,4 +1,4 @@
-// Shared access signatures for DPS (dps-contract.md §3): service tokens signed with a policy key,
+// Shared access signatures for DPS (docs/dps-contract.md §3): service tokens signed with a policy key,
 // device tokens signed with an enrollment or derived device key. Pure functions, no I/O.
 import { createHmac, timingSafeEqual } from 'node:crypto';
 

@@ -1,5 +1,5 @@
-// Zod schemas of the DPS service types, api-version 2021-10-01 (shared/reference/dps-rest-api and
-// dps-contract.md §2.3). Objects are loose: DPS may add fields, and we must not reject what we don't use.
+// Zod schemas of the DPS service types, api-version 2021-10-01 (docs/dps-contract.md §2.3 and
+// the REST pages it cites). Objects are loose: DPS may add fields, and we must not reject what we don't use.
 import { z } from 'zod';
 
 export const attestationTypeSchema = z.enum(['none', 'tpm', 'x509', 'symmetricKey']);
@@ -126,7 +126,10 @@ export const individualEnrollmentSchema = z.looseObject({
 });
 export type IndividualEnrollment = z.infer<typeof individualEnrollmentSchema>;
 
-/** ProvisioningServiceErrorDetails; some responses say `code` instead of `errorCode` (dps-contract.md §2.4). */
+/**
+ * ProvisioningServiceErrorDetails; some responses say `code` instead of `errorCode`
+ * (docs/dps-contract.md §2.4).
+ */
 export const provisioningErrorSchema = z.looseObject({
   errorCode: z.union([z.number(), z.string()]).nullish(),
   code: z.union([z.number(), z.string()]).nullish(),

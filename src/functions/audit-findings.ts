@@ -1,6 +1,6 @@
 // GET /api/audit/findings: enrollment configuration findings (?kind=group|individual, ?onlyWithFindings=true).
 import { app } from '@azure/functions';
-import { auditApi } from '../audit/http-api';
+import { auditApi } from '../audit/read/http-api';
 
 app.http('auditFindings', {
   methods: ['GET'],

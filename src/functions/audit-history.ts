@@ -1,6 +1,6 @@
 // GET /api/audit/history/{registrationId}: one device's problem status transitions, oldest first (?group=).
 import { app } from '@azure/functions';
-import { auditApi } from '../audit/http-api';
+import { auditApi } from '../audit/read/http-api';
 
 app.http('auditHistory', {
   methods: ['GET'],

@@ -1,7 +1,7 @@
 // GET /api/audit: the audit's current problems as JSON, with filters (status, group, kind, errorCode, since,
 // resolved) and continuation paging (pageSize, continuationToken; `next` is the following page's URL).
 import { app } from '@azure/functions';
-import { auditApi } from '../audit/http-api';
+import { auditApi } from '../audit/read/http-api';
 
 app.http('auditProblems', {
   methods: ['GET'],

@@ -1,6 +1,6 @@
 // GET /api/audit/scans: the newest audit scan runs (?limit=, default 20) and where the scan stands.
 import { app } from '@azure/functions';
-import { auditApi } from '../audit/http-api';
+import { auditApi } from '../audit/read/http-api';
 
 app.http('auditScans', {
   methods: ['GET'],

@@ -1,7 +1,7 @@
 // GET /api/audit/transitions: the newest problem status transitions across every device, newest first
 // (?since=24h, ?limit=50, at most 500).
 import { app } from '@azure/functions';
-import { auditApi } from '../audit/http-api';
+import { auditApi } from '../audit/read/http-api';
 
 app.http('auditTransitions', {
   methods: ['GET'],

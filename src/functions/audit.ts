@@ -1,7 +1,7 @@
 // DPS registration audit: records failed, unassigned, disabled and stuck registrations in the audit tables,
 // on AUDIT_SCHEDULE (default every 5 minutes). A scan too large for one run resumes on the next.
 import { app } from '@azure/functions';
-import { runAuditScan } from '../audit/run-audit';
+import { runAuditScan } from '../audit/scan/run-audit';
 import { readSettings } from '../settings';
 
 app.timer('audit', {

@@ -1,6 +1,6 @@
 import { FALLBACK_RULE_NAME } from '../../src/allocation/engine';
 import type { PolicyInput } from '../../src/allocation/policy-schema';
-import { decideWith, deviceRequest, HUBS } from './helpers';
+import { decideWith, deviceRequest, HUBS } from './support/builders';
 
 describe('hub selection', () => {
   it('takes aliases, host names and globs over linkedHubs, in that order of preference', () => {

@@ -2,9 +2,9 @@
 // (weighted rendezvous hashing). Measured through the engine (compilePolicy/decide) over 100,000 registration ids.
 import fc from 'fast-check';
 import path from 'node:path';
-import { randomRegistrationId } from './dps-arbitraries';
-import { assignHubs, deviceIds, hashedAllocator, type HashScenario } from './hash-scenarios';
-import { runInWorker } from './run-in-worker';
+import { randomRegistrationId } from './support/dps-arbitraries';
+import { assignHubs, deviceIds, hashedAllocator, type HashScenario } from './support/hash-scenarios';
+import { runInWorker } from './support/run-in-worker';
 
 fc.configureGlobal({ seed: 0x4a5b1e, numRuns: 100 });
 
@@ -49,7 +49,7 @@ describe('hashed distribution over 100,000 registration ids', () => {
   beforeAll(async () => {
     const names = Object.keys(SCENARIOS) as ScenarioName[];
     const indices = await runInWorker<Uint8Array[]>(
-      path.join(__dirname, 'hash-scenarios.ts'),
+      path.join(__dirname, 'support', 'hash-scenarios.ts'),
       'assignScenarios',
       [names.map((name) => SCENARIOS[name]), DEVICE_COUNT],
     );

@@ -1,6 +1,6 @@
-import { decideWith, deviceRequest } from './helpers';
+import { decideWith, deviceRequest } from './support/builders';
 import type { PolicyInput } from '../../src/allocation/policy-schema';
-import type { DeviceOptions } from './helpers';
+import type { DeviceOptions } from './support/builders';
 
 /** Which rule a device falls into, with one matching rule before a catch-all. */
 function ruleFor(

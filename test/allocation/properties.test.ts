@@ -13,8 +13,8 @@ import {
   REGISTRATION_ID_CHARACTERS,
   registrationIdOf,
   validBodyArb,
-} from './dps-arbitraries';
-import { copyOf, officialSample } from './dps-bodies';
+} from './support/dps-arbitraries';
+import { copyOf, officialSample } from './support/dps-bodies';
 
 // Fixed seed: CI runs the same cases every time. A failure report prints the seed and path to replay it.
 fc.configureGlobal({ seed: 0x0d95a110, numRuns: 200 });

@@ -1,5 +1,5 @@
 import type { PolicyInput } from '../../src/allocation/policy-schema';
-import { decideWith, deviceRequest, HUBS } from './helpers';
+import { decideWith, deviceRequest, HUBS } from './support/builders';
 
 const hubs = {
   eu1: { hostName: HUBS.eu1, region: 'westeurope' },

@@ -1,9 +1,10 @@
 // The table store and the scan lease against Azurite: batched writes across partitions, typed errors when storage
 // is down, rows that fail their schema skipped, and a lease that only one run holds at a time.
 import { startAzurite, type Azurite } from '../../dev/azurite';
-import { LeaseLostError, ScanLease, type Checkpoint } from '../../src/audit/checkpoint';
-import { AuditStorageError, type AuditStore } from '../../src/audit/store';
-import { problemRowSchema } from '../../src/audit/tables';
+import { LeaseLostError, ScanLease, type Checkpoint } from '../../src/audit/scan/checkpoint';
+import { type AuditStore } from '../../src/audit/store';
+import { StorageError } from '../../src/storage/errors';
+import { problemRowSchema } from '../../src/audit/rows/tables';
 import { storeOn } from './support/environment';
 
 let azurite: Azurite;
@@ -63,14 +64,14 @@ describe('AuditStore', () => {
     expect(rows.size).toBe(0);
   });
 
-  it('reports a storage outage as an AuditStorageError once the SDK retries are spent', async () => {
+  it('reports a storage outage as a StorageError once the SDK retries are spent', async () => {
     const down = await startAzurite();
     const store = storeOn(down);
     await down.stop();
     const error = await store.ensureTables().catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(AuditStorageError);
-    expect((error as AuditStorageError).message).toMatch(/Table storage createTable .* failed/);
-    expect((error as AuditStorageError).code).toBe('ECONNREFUSED');
+    expect(error).toBeInstanceOf(StorageError);
+    expect((error as StorageError).message).toMatch(/Table storage createTable .* failed/);
+    expect((error as StorageError).code).toBe('ECONNREFUSED');
   });
 });
 

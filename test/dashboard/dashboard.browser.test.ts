@@ -11,10 +11,10 @@ import type { Browser, BrowserContext, ConsoleMessage, Page, Request } from 'pla
 import { ensureChromium, launchChromium } from '../../dev/chromium';
 import type { FunctionsHost } from '../../dev/functions-host';
 import { serveFunctions } from '../support/serve-functions';
-import { idKey } from '../../src/audit/keys';
-import { recentScans } from '../../src/audit/queries';
+import { idKey } from '../../src/storage/keys';
+import { recentScans } from '../../src/audit/read/queries';
 import type { AuditStore } from '../../src/audit/store';
-import type { ProblemRow, ScanRunRow } from '../../src/audit/tables';
+import type { ProblemRow, ScanRunRow } from '../../src/audit/rows/tables';
 import { scan, startAuditEnvironment, type AuditTestEnvironment } from '../audit/support/environment';
 import {
   expectedRows,

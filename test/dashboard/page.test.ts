@@ -1,7 +1,9 @@
 // The dashboard page as served: one self-contained document whose inline style and script are exactly the blocks
-// the Content-Security-Policy allows by hash, nothing that loads from elsewhere or writes markup from data, the
-// security headers, and a 400 naming a bad parameter.
+// the Content-Security-Policy allows by hash, a script that is the current compile of its TypeScript source, nothing
+// that loads from elsewhere or writes markup from data, the security headers, and a 400 naming a bad parameter.
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import path from 'node:path';
 import vm from 'node:vm';
 import { dashboardResponse } from '../../src/dashboard/http';
 import { DASHBOARD_CSP, DASHBOARD_HTML } from '../../src/dashboard/page';
@@ -73,6 +75,19 @@ describe('the dashboard page', () => {
     expect(DASHBOARD_SCRIPT).toMatch(/headers\['x-functions-key'\] = functionKey/);
     expect(DASHBOARD_SCRIPT.match(/functionKey/g)).toHaveLength(3);
   });
+
+  it('inlines the current compile of src/dashboard/browser/main.ts (if not: npm run compile)', () => {
+    // script.ts is generated and committed: jest reads the source tree, and the build regenerates it.
+    const compiled = spawnSync(
+      process.execPath,
+      [path.join(__dirname, '../../src/dashboard/compile-script.mjs'), '--print'],
+      { encoding: 'utf8' },
+    );
+    expect({ status: compiled.status, stderr: compiled.stderr }).toEqual({ status: 0, stderr: '' });
+    expect(DASHBOARD_SCRIPT).toBe(compiled.stdout);
+    // One strict function around it all: the script declares no global.
+    expect(DASHBOARD_SCRIPT).toMatch(/^\(\(\) => \{\n'use strict';\n[\s\S]*\n\}\)\(\);\n$/);
+  }, 60_000);
 });
 
 describe('dashboardResponse', () => {

@@ -13,7 +13,7 @@ import { decisionRowFrom } from '../../src/decisions/table';
 import { openDecisionSink } from '../../src/decisions/table-sink';
 import type { DecisionSummary, DecisionView } from '../../src/decisions/views';
 import { DecisionWriter } from '../../src/decisions/writer';
-import { eventually, groupRequest, HEATPUMPS_HUB, recordNotices, TOASTERS_HUB } from './support';
+import { eventually, groupRequest, HEATPUMPS_HUB, recordNotices, TOASTERS_HUB } from './support/decision-log';
 
 jest.mock(
   '@azure/functions-core',

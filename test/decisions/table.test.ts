@@ -5,7 +5,7 @@ import { createAllocateHandler } from '../../src/decisions/allocate-handler';
 import type { DecisionRecorder } from '../../src/decisions/writer';
 import { safeReason, MAX_REASON_LENGTH } from '../../src/decisions/reason';
 import { dayPartition, decisionRowFrom, decisionRowKey, decisionsTableName } from '../../src/decisions/table';
-import { groupRequest, HEATPUMPS_HUB, TOASTERS_HUB } from './support';
+import { groupRequest, HEATPUMPS_HUB, TOASTERS_HUB } from './support/decision-log';
 
 const webhook = createAllocationWebhook({});
 const rowOf = (body: string, at = new Date('2026-05-04T03:02:01.123Z')) =>

@@ -23,8 +23,9 @@ import {
   tableRows,
   TOASTERS_HUB,
   type SilentServer,
-} from './support';
+} from './support/decision-log';
 import { settledWithin } from '../support/settled-within';
+import { createOnce, type CreateOnce } from '../../src/storage/create-once';
 
 const record = (registrationId: string): DecisionLogRecord => ({
   event: 'allocation',
@@ -251,7 +252,7 @@ describe('on Azurite', () => {
       try {
         const sink = openDecisionSink(settingsFor('Abandoned', own.connectionString), {});
         // Past prepare(): this test is about the transaction's request.
-        (sink as unknown as { tableReady: Promise<void> }).tableReady = Promise.resolve();
+        (sink as unknown as { tableReady: CreateOnce }).tableReady = createOnce(() => Promise.resolve());
         const settled = await settledWithin(
           sink.write([rowAt('abandoned', new Date())], AbortSignal.timeout(200)),
           5_000,

@@ -1,5 +1,6 @@
 // The local stack's settings: yours (environment, local.settings.json) win over its defaults; it writes into
-// local.settings.json only what is its own, updates its own values on a later start, and restores the environment.
+// local.settings.json only what is its own, updates its own values on a later start (and says why), and restores
+// the environment.
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -84,6 +85,28 @@ it('updates its own values on a later start, and keeps a value you changed since
   expect(third.written).toEqual([]);
   expect(fileValues().DPS_CONNECTION_STRING).toBe('HostName=mine');
   await third.stop();
+});
+
+it('says which of its values it updated and why, and which of yours differ from its own', async () => {
+  const basis = (port: string) => ({ 'storage port': port, 'data folder': '.local' });
+  const start = (dps: string, port: string) =>
+    startSettingsPart({ appRoot, recordFile, defaults: defaults(dps), basis: basis(port), env: {} });
+  await (await start('HostName=a;SharedAccessKey=s1', '10002')).stop();
+  writeSettings({ ...fileValues(), AUDIT_STORAGE_CONNECTION_STRING: 'AccountName=mine;AccountKey=k' });
+
+  const second = await start('HostName=b;SharedAccessKey=s2', '41611');
+  expect([second.written, second.updated]).toEqual([['DPS_CONNECTION_STRING'], ['DPS_CONNECTION_STRING']]);
+  const banner = second.banner.join('\n');
+  expect(banner).toContain(
+    'updated: DPS_CONNECTION_STRING in local.settings.json, values it wrote there earlier (storage port 10002 → 41611)',
+  );
+  expect(banner).toContain('kept yours: AUDIT_STORAGE_CONNECTION_STRING (local.settings.json)');
+  expect(banner).toContain(
+    "yours differ from this stack's (delete them in local.settings.json to use its own): " +
+      'AUDIT_STORAGE_CONNECTION_STRING',
+  );
+  for (const secret of ['s1', 's2', 'AccountKey=k']) expect(banner).not.toContain(secret);
+  await second.stop();
 });
 
 it('refuses a malformed local.settings.json with a clear error, leaving the environment alone', async () => {

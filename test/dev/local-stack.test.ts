@@ -17,12 +17,12 @@ import {
   type LocalStack,
   type LocalStackOptions,
 } from '../../dev/start';
-import { main as auditCli } from '../../src/cli/audit';
-import { listProblems, recentScans } from '../../src/audit/queries';
+import { main as auditCli } from '../../src/cli/audit/main';
+import { listProblems, recentScans } from '../../src/audit/read/queries';
 import { readDecisions } from '../../src/decisions/queries';
 import { DecisionStore } from '../../src/decisions/store';
 import { AuditStore } from '../../src/audit/store';
-import type { ProblemRow } from '../../src/audit/tables';
+import type { ProblemRow } from '../../src/audit/rows/tables';
 
 jest.mock(
   '@azure/functions-core',

@@ -8,7 +8,7 @@ import {
   verifySasToken,
 } from '../../src/dps/sas';
 
-describe('SAS tokens (dps-contract.md §3 vectors)', () => {
+describe('SAS tokens (docs/dps-contract.md §3 vectors)', () => {
   it('reproduces the Node SDK unit-test vector', () => {
     expect(
       buildSasToken({ resource: 'uri', keyBase64: 'cGFzc3dvcmQ=', expiry: 12345, keyName: "encode('Me')" }),

@@ -4,7 +4,7 @@ import type { FunctionsHost } from '../../dev/functions-host';
 import { startFunctionsHost } from '../../dev/functions-host';
 import type { DpsEmulator } from '../../dev/dps-emulator';
 import { registerWithSdk } from '../../dev/dps-emulator/sdk-clients';
-import { startTestEmulator, testKey } from '../dev/dps-emulator/helpers';
+import { startTestEmulator, testKey } from '../dev/dps-emulator/support/emulator';
 
 jest.mock(
   '@azure/functions-core',

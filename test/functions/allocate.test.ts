@@ -1,7 +1,7 @@
 // The allocate function file: its registration, its answer and log line, and that it answers without storage
 // (the decision log says once that it is off). Decision rows themselves: test/decisions.
 import { HttpRequest, InvocationContext } from '@azure/functions';
-import { officialSample } from '../allocation/dps-bodies';
+import { officialSample } from '../allocation/support/dps-bodies';
 import { registeredFunction, stopRegisteredApp, triggerOf } from '../support/registered-functions';
 
 jest.mock(

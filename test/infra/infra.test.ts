@@ -8,8 +8,8 @@ import { DEPLOY_DIR } from '../../dev/deploy-package/stage';
 import { readSettings, settingsSchema } from '../../src/settings';
 import '../../src/functions/allocate';
 import { stopRegisteredApp, triggerOf } from '../support/registered-functions';
-import { readBicep, type BicepFile } from './bicep-text';
-import { readYamlSubset, type YamlMap } from './yaml-subset';
+import { readBicep, type BicepFile } from './support/bicep-text';
+import { readYamlSubset, type YamlMap } from './support/yaml-subset';
 
 // Stands in for the Functions host so the allocate function's real route can be read.
 jest.mock(

@@ -1,6 +1,6 @@
 // Pins what the text readers behind infra.test.ts see, and what they deliberately do not.
-import { readBicep, stripComments } from './bicep-text';
-import { readYamlSubset } from './yaml-subset';
+import { readBicep, stripComments } from './support/bicep-text';
+import { readYamlSubset } from './support/yaml-subset';
 
 describe('stripComments', () => {
   it('removes comments but keeps strings that look like comments, and keeps line breaks', () => {

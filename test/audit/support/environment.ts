@@ -7,9 +7,9 @@ import { startAzurite, type Azurite, type AzuriteOptions } from '../../../dev/az
 import { startDpsEmulator, type DpsEmulator } from '../../../dev/dps-emulator';
 import { DpsClient, type DpsClientOptions } from '../../../src/dps/client';
 import type { Clock } from '../../../src/dps/clock';
-import { runScan, type ScanOptions } from '../../../src/audit/scan';
+import { runScan, type ScanOptions } from '../../../src/audit/scan/scan';
 import { AuditStore, type AuditTable } from '../../../src/audit/store';
-import type { ScanRunRow } from '../../../src/audit/tables';
+import type { ScanRunRow } from '../../../src/audit/rows/tables';
 
 export const TABLES: readonly AuditTable[] = ['problems', 'history', 'findings', 'scans', 'state'];
 const PROBLEM_STATUSES = new Set(['failed', 'unassigned', 'disabled']);

@@ -1,6 +1,7 @@
 // Audit table rows for tests that seed the tables directly: a failed problem (fields override) and a history row.
-import { historyRowKey, idKey, INDIVIDUAL_PARTITION } from '../../../src/audit/keys';
-import type { HistoryRow, ProblemRow } from '../../../src/audit/tables';
+import { historyRowKey, INDIVIDUAL_PARTITION } from '../../../src/audit/rows/keys';
+import { idKey } from '../../../src/storage/keys';
+import type { HistoryRow, ProblemRow } from '../../../src/audit/rows/tables';
 
 /** An open `failed` 400207 problem of a group's device (or an individual enrollment's when `group` is undefined). */
 export function problemRow(

@@ -3,8 +3,8 @@
 // what each webhook answer turns into (400207 / 400208 / 400209, retries of >= 429).
 import type { DpsEmulator } from '../../../dev/dps-emulator';
 import { registerWithSdk } from '../../../dev/dps-emulator/sdk-clients';
-import type { TestWebhook } from './helpers';
-import { HUB_A, HUB_B, HUB_C, startTestEmulator, startWebhook, testKey } from './helpers';
+import type { TestWebhook } from './support/emulator';
+import { HUB_A, HUB_B, HUB_C, startTestEmulator, startWebhook, testKey } from './support/emulator';
 
 let emulator: DpsEmulator;
 let webhook: TestWebhook;

@@ -3,7 +3,7 @@
 import { deriveDeviceKey } from '../../../src/dps/sas';
 import type { DpsEmulator } from '../../../dev/dps-emulator';
 import { registerWithSdk } from '../../../dev/dps-emulator/sdk-clients';
-import { HUB_A, HUB_B, HUB_C, startTestEmulator, testKey } from './helpers';
+import { HUB_A, HUB_B, HUB_C, startTestEmulator, testKey } from './support/emulator';
 
 let emulator: DpsEmulator;
 const groupKey = testKey('group');

@@ -3,7 +3,13 @@ import type { Agent } from 'undici';
 import { FaultInjector } from '../../../dev/dps-emulator/faults';
 import type { DpsEmulator } from '../../../dev/dps-emulator';
 import { createSdkServiceClient, registerWithSdk } from '../../../dev/dps-emulator/sdk-clients';
-import { emulatorDispatcher, ownerAuthorization, rawCall, startTestEmulator, testKey } from './helpers';
+import {
+  emulatorDispatcher,
+  ownerAuthorization,
+  rawCall,
+  startTestEmulator,
+  testKey,
+} from './support/emulator';
 
 let emulator: DpsEmulator;
 let dispatcher: Agent;

@@ -17,7 +17,7 @@ import {
   serviceToken,
   startTestEmulator,
   testKey,
-} from './helpers';
+} from './support/emulator';
 
 let emulator: DpsEmulator;
 let dispatcher: Agent;

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { CliUsageError, parseCliArguments, runCli } from '../../../dev/dps-emulator/cli';
 import { registerWithSdk } from '../../../dev/dps-emulator/sdk-clients';
-import { HUB_A, startTestEmulator, testKey } from './helpers';
+import { HUB_A, startTestEmulator, testKey } from './support/emulator';
 
 let directory: string;
 

@@ -11,7 +11,7 @@ import {
   ownerAuthorization,
   rawCall,
   startTestEmulator,
-} from './helpers';
+} from './support/emulator';
 
 let emulator: DpsEmulator;
 let dispatcher: Agent;

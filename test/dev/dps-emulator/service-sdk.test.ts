@@ -3,7 +3,7 @@
 import type { IndividualEnrollment, InitialTwin } from 'azure-iot-provisioning-service/dist/interfaces';
 import type { DpsEmulator } from '../../../dev/dps-emulator';
 import { createSdkServiceClient, registerWithSdk } from '../../../dev/dps-emulator/sdk-clients';
-import { HUB_A, HUB_B, startTestEmulator, testKey } from './helpers';
+import { HUB_A, HUB_B, startTestEmulator, testKey } from './support/emulator';
 
 let emulator: DpsEmulator;
 
@@ -194,7 +194,7 @@ describe('registration states through the official service SDK', () => {
     const seen: Array<{ registrationId: string; status: string; errorCode?: number }> = [];
     let pages = 0;
     do {
-      // The SDK's paging bug: next() without the token repeats page 1 (setup-notes.md §5).
+      // The SDK's paging bug: next() without the token repeats page 1 (docs/dps-contract.md §7.1).
       const page = await query.next(query.continuationToken);
       pages += 1;
       seen.push(...(page.responseBody as unknown as typeof seen));

@@ -1,0 +1,95 @@
+// The enrollment findings table, diff-based like the problems: a row is written only when the checks' result
+// changed or its lastSeen is due for a refresh. Every enrollment group has a row (so the table also lists the
+// groups the audit knows); an individual enrollment has one only while it has findings.
+import { odata } from '@azure/data-tables';
+import type { EnrollmentGroup, IndividualEnrollment } from '../../dps/schemas';
+import { reviewEnrollment } from './enrollment-review';
+import { idKey } from '../../storage/keys';
+import type { AuditStore, RowAction } from '../store';
+import { findingsRowSchema, type FindingsRow } from '../rows/tables';
+
+export interface FindingsSettings {
+  expectedWebhookUrl: string | undefined;
+  lastSeenRefreshMs: number;
+  now: () => number;
+}
+
+type FindingsPartition = FindingsRow['partitionKey'];
+
+export class FindingsPass {
+  private readonly seen = new Set<string>();
+
+  private constructor(
+    private readonly partition: FindingsPartition,
+    /** The stored rows, by RowKey; updated as rows are written. */
+    readonly rows: Map<string, FindingsRow>,
+    private readonly settings: FindingsSettings,
+  ) {}
+
+  static async load(
+    store: AuditStore,
+    partition: FindingsPartition,
+    settings: FindingsSettings,
+  ): Promise<FindingsPass> {
+    const rows = await store.rowMap('findings', findingsRowSchema, odata`PartitionKey eq ${partition}`);
+    return new FindingsPass(partition, rows, settings);
+  }
+
+  /** The writes for a page of enrollments (an individual enrollment's row is deleted once its findings clear). */
+  review(enrollments: ReadonlyArray<EnrollmentGroup | IndividualEnrollment>): RowAction[] {
+    const actions: RowAction[] = [];
+    const nowMs = this.settings.now();
+    for (const enrollment of enrollments) {
+      const enrollmentId =
+        this.partition === 'group'
+          ? (enrollment as EnrollmentGroup).enrollmentGroupId
+          : (enrollment as IndividualEnrollment).registrationId;
+      const rowKey = idKey(enrollmentId);
+      const review = reviewEnrollment(enrollment, this.settings.expectedWebhookUrl);
+      const stored = this.rows.get(rowKey);
+      if (this.partition === 'individual' && review.findings.length === 0) {
+        if (stored) {
+          actions.push(['delete', stored]);
+          this.rows.delete(rowKey);
+        }
+        continue;
+      }
+      // Only enrollments with a row are remembered: memory stays bounded by the rows, not the enrollments.
+      this.seen.add(rowKey);
+      const findings = JSON.stringify(review.findings);
+      const changed =
+        !stored ||
+        stored.allocationPolicy !== review.allocationPolicy ||
+        stored.provisioningStatus !== review.provisioningStatus ||
+        stored.webhook !== review.webhook ||
+        stored.findings !== findings;
+      if (!changed && nowMs - stored.lastSeen.getTime() < this.settings.lastSeenRefreshMs) continue;
+      const row: FindingsRow = {
+        partitionKey: this.partition,
+        rowKey,
+        enrollmentId,
+        allocationPolicy: review.allocationPolicy,
+        provisioningStatus: review.provisioningStatus,
+        webhook: review.webhook,
+        findings,
+        findingCount: review.findings.length,
+        lastChanged: changed || !stored ? new Date(nowMs) : stored.lastChanged,
+        lastSeen: new Date(nowMs),
+      };
+      this.rows.set(rowKey, row);
+      actions.push(['upsert', row]);
+    }
+    return actions;
+  }
+
+  /**
+   * Rows of enrollments this pass did not see, by the same rule as problems (partition-pass.ts): all of them
+   * when the pass ran in one run, else those whose lastSeen proves they were not seen during the scan.
+   */
+  unseen(spanned: boolean, scanStartedAt: Date): FindingsRow[] {
+    const oldestSeen = scanStartedAt.getTime() - this.settings.lastSeenRefreshMs;
+    return [...this.rows].flatMap(([rowKey, row]) =>
+      this.seen.has(rowKey) || (spanned && row.lastSeen.getTime() >= oldestSeen) ? [] : [row],
+    );
+  }
+}

@@ -1,0 +1,316 @@
+// The work of one scan run: enrollment groups (findings, vanished groups), each group's registration states in
+// key order, then the individual enrollments, from the checkpoint on, until the scan completes or a budget runs out.
+// The pages themselves go through page-loop.ts.
+import type { DpsClient, Page } from '../../dps/client';
+import { DpsError, DpsNotFoundError } from '../../dps/errors';
+import type { DeviceRegistrationState, IndividualEnrollment } from '../../dps/schemas';
+import type { RunBudget } from './budget';
+import type { ScanLease } from './checkpoint';
+import { FindingsPass, type FindingsSettings } from './findings-pass';
+import { groupPartition, INDIVIDUAL_PARTITION } from '../rows/keys';
+import { mapLimit } from './map-limit';
+import {
+  PartitionPass,
+  writeChanges,
+  type ObservedRegistration,
+  type PassSettings,
+  type ProblemCounters,
+} from './partition-pass';
+import { scanPages, type PageLoopRun, type PageScan, type PageScanResult, type Stop } from './page-loop';
+import type { ScanCursor } from './scan-cursor';
+import { observeRegistration } from '../rows/problems';
+import type { AuditStore, RowAction } from '../store';
+
+export interface RunCounters extends ProblemCounters {
+  enrollmentGroupsRead: number;
+  individualEnrollmentsRead: number;
+}
+
+export interface ScanProgress {
+  runId: string;
+  scanId: string;
+  phase: 'groups' | 'individuals';
+  /** The group being scanned (groups phase). */
+  enrollmentGroupId?: string;
+  /** Pages of registration states or individual enrollments read by this run so far. */
+  pages: number;
+  registrationsRead: number;
+  /** Problem registrations seen by this run so far (new or already recorded). */
+  problemsSeen: number;
+}
+
+export interface ScanRunContext {
+  dps: DpsClient;
+  store: AuditStore;
+  lease: ScanLease;
+  cursor: ScanCursor;
+  budget: RunBudget;
+  counters: RunCounters;
+  runId: string;
+  pageSize: number;
+  assigningGraceMs: number;
+  lookupConcurrency: number;
+  checkpointIntervalMs: number;
+  passSettings: PassSettings;
+  findingsSettings: FindingsSettings;
+  /** Aborts DPS calls: the caller's signal or the run's deadline. */
+  signal: AbortSignal;
+  /** The caller's own signal: when it aborts, the run stops at once as in a crash. */
+  crashSignal: AbortSignal | undefined;
+  now: () => number;
+  onProgress?: (progress: ScanProgress) => void | Promise<void>;
+  log: (level: 'info' | 'warn', message: string) => void;
+}
+
+interface GroupRef {
+  id: string;
+  key: string;
+}
+
+export class ScanRun {
+  private pages = 0;
+  private lastSaveMs: number;
+  private readonly loopRun: PageLoopRun;
+
+  constructor(private readonly context: ScanRunContext) {
+    this.lastSaveMs = context.now();
+    const { store, cursor } = context;
+    this.loopRun = {
+      budget: context.budget,
+      crashSignal: context.crashSignal,
+      write: async ({ problems, findings }) => {
+        this.assertWritable();
+        await Promise.all([
+          writeChanges(store, problems, this.assertWritable),
+          store.write('findings', findings),
+        ]);
+      },
+      pagesWritten: (nextToken) => cursor.pagesWritten(nextToken),
+      pageRead: async (where) => {
+        this.pages++;
+        await context.onProgress?.({
+          runId: context.runId,
+          scanId: cursor.scanId,
+          ...where,
+          pages: this.pages,
+          registrationsRead: context.counters.registrationsRead,
+          problemsSeen: context.counters.problemsSeen,
+        });
+        await this.saveCheckpointIfDue();
+      },
+    };
+  }
+
+  /** Pages of registration states or individual enrollments this run read. */
+  get pagesRead(): number {
+    return this.pages;
+  }
+
+  /** Runs the scan from its checkpoint; resolves with the reason it stopped early, or undefined once complete. */
+  async execute(): Promise<Stop> {
+    const groupsStop = await this.scanGroups();
+    if (groupsStop) return groupsStop;
+    const individualsStop = await this.scanIndividuals();
+    if (individualsStop) return individualsStop;
+    this.context.cursor.complete();
+    return undefined;
+  }
+
+  /** Saves the checkpoint now (it renews the lease). */
+  async saveCheckpoint(): Promise<void> {
+    await this.context.lease.save(this.context.cursor.checkpoint());
+    this.lastSaveMs = this.context.now();
+  }
+
+  private async saveCheckpointIfDue(): Promise<void> {
+    if (this.context.now() - this.lastSaveMs >= this.context.checkpointIntervalMs)
+      await this.saveCheckpoint();
+  }
+
+  private assertWritable = (): void => {
+    this.context.crashSignal?.throwIfAborted();
+    this.context.lease.assertHeld();
+  };
+
+  // ---- enrollment groups ------------------------------------------------------------------------------------
+
+  private async scanGroups(): Promise<Stop> {
+    const { cursor } = this.context;
+    if (cursor.phase !== 'groups') return undefined;
+    const enumerated = await this.enumerateGroups();
+    if (typeof enumerated === 'string') return enumerated;
+    const startKey = cursor.groupKey ?? '';
+    const groups = enumerated.filter((group) => group.key >= startKey);
+    for (const [index, group] of groups.entries()) {
+      const stop = await this.scanGroup(group, cursor.enterGroup(group.key));
+      if (stop) return stop;
+      cursor.groupDone(groups[index + 1]?.key);
+      await this.saveCheckpointIfDue();
+    }
+    cursor.groupsDone();
+    return undefined;
+  }
+
+  /**
+   * Every enrollment group (a few pages: DPS allows 100 symmetric-key and 100 X.509 groups), sorted by key. Their
+   * findings are diffed and written; groups the findings table knows but DPS no longer has are closed: their open
+   * problems resolved as `enrollment-deleted`, then their findings row deleted.
+   */
+  private async enumerateGroups(): Promise<GroupRef[] | string> {
+    const { dps, store, pageSize, signal, counters } = this.context;
+    const findings = await FindingsPass.load(store, 'group', this.context.findingsSettings);
+    const groups: GroupRef[] = [];
+    const actions: RowAction[] = [];
+    for await (const page of this.budgeted(dps.enrollmentGroupPages({ pageSize, signal }))) {
+      if (typeof page === 'string') {
+        this.assertWritable();
+        await store.write('findings', actions);
+        return page;
+      }
+      counters.enrollmentGroupsRead += page.items.length;
+      actions.push(...findings.review(page.items));
+      for (const group of page.items) {
+        groups.push({ id: group.enrollmentGroupId, key: groupPartition(group.enrollmentGroupId) });
+      }
+    }
+    this.assertWritable();
+    await store.write('findings', actions);
+    for (const vanished of findings.unseen(false, this.context.passSettings.scanStartedAt)) {
+      const pass = await PartitionPass.load(
+        store,
+        vanished.rowKey,
+        vanished.enrollmentId,
+        this.context.passSettings,
+        counters,
+      );
+      await writeChanges(store, pass.finish(false, 'enrollment-deleted'), this.assertWritable);
+      this.assertWritable();
+      await store.write('findings', [['delete', vanished]]);
+    }
+    return groups.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+  }
+
+  /** Yields pages while the budget allows one more call; yields the stop reason instead when it does not. */
+  private async *budgeted<T>(pages: AsyncIterable<Page<T>>): AsyncGenerator<Page<T> | string> {
+    const iterator = pages[Symbol.asyncIterator]();
+    try {
+      for (;;) {
+        const stop = this.context.budget.exhausted(1);
+        if (stop) {
+          yield stop;
+          return;
+        }
+        const next = await iterator.next();
+        if (next.done) return;
+        yield next.value;
+      }
+    } finally {
+      await iterator.return?.();
+    }
+  }
+
+  private async scanGroup(group: GroupRef, resumeToken: string | undefined): Promise<Stop> {
+    const { dps, store, pageSize, signal, passSettings, counters, assigningGraceMs, now } = this.context;
+    const scan = (startToken: string | undefined) => {
+      const pass = PartitionPass.load(store, group.key, group.id, passSettings, counters);
+      return this.scanPages<DeviceRegistrationState>({
+        pass,
+        startToken,
+        pages: (token, size) =>
+          dps.registrationStatePages(group.id, { pageSize: size, startToken: token, signal }),
+        pageSizeFor: (operationsLeft) => (operationsLeft >= 1 ? pageSize : 0),
+        changes: async (items, partition) => ({
+          problems: partition.observe(
+            items.map((state) => ({
+              registrationId: state.registrationId,
+              observation: observeRegistration(state, now(), assigningGraceMs),
+            })),
+          ),
+        }),
+        progress: { phase: 'groups', enrollmentGroupId: group.id },
+      });
+    };
+    let spanned = resumeToken !== undefined;
+    let result: { stop: Stop; pass: PartitionPass };
+    try {
+      result = await scan(resumeToken);
+    } catch (error) {
+      if (error instanceof DpsNotFoundError) {
+        // Deleted since the enumeration: the next run's enumeration closes its problems.
+        this.context.log('warn', `Enrollment group ${group.id} disappeared during the scan; skipped.`);
+        return undefined;
+      }
+      if (!(resumeToken !== undefined && error instanceof DpsError && error.status === 400)) throw error;
+      // DPS refused the saved continuation token (expired?): scan the group again from its first page.
+      this.context.log(
+        'warn',
+        `DPS refused the saved page token of group ${group.id}; rescanning the group.`,
+      );
+      this.context.cursor.restartGroup();
+      spanned = false;
+      result = await scan(undefined);
+    }
+    if (result.stop) return result.stop;
+    await writeChanges(store, result.pass.finish(spanned, 'deleted'), this.assertWritable);
+    return undefined;
+  }
+
+  // ---- individual enrollments --------------------------------------------------------------------------------
+
+  private async scanIndividuals(): Promise<Stop> {
+    const { dps, store, pageSize, signal, passSettings, counters, lookupConcurrency, cursor } = this.context;
+    if (cursor.phase !== 'individuals') return undefined;
+    const resumeToken = cursor.resumeToken;
+    const spanned = resumeToken !== undefined;
+    const findingsPass = FindingsPass.load(store, 'individual', this.context.findingsSettings);
+    const pass = PartitionPass.load(store, INDIVIDUAL_PARTITION, undefined, passSettings, counters);
+    const result = await this.scanPages<IndividualEnrollment>({
+      pass,
+      startToken: resumeToken,
+      pages: (token, size) => dps.individualEnrollmentPages({ pageSize: size, startToken: token, signal }),
+      // DPS may leave registrationState out of query results (docs/dps-contract.md §2.6): one GET each then,
+      // so a page is only as large as the operations left can pay for.
+      pageSizeFor: (operationsLeft) => Math.min(pageSize, operationsLeft - 1),
+      changes: async (items, partition) => {
+        counters.individualEnrollmentsRead += items.length;
+        const findings = (await findingsPass).review(items);
+        const states = await mapLimit(items, lookupConcurrency, (enrollment) =>
+          enrollment.registrationState
+            ? Promise.resolve(enrollment.registrationState)
+            : this.registrationState(enrollment.registrationId),
+        );
+        const observed = items.map((enrollment, index): ObservedRegistration => ({
+          registrationId: enrollment.registrationId,
+          observation: states[index]
+            ? observeRegistration(states[index], this.context.now(), this.context.assigningGraceMs)
+            : { kind: 'gone', resolution: 'deleted' },
+        }));
+        return { problems: partition.observe(observed), findings };
+      },
+      progress: { phase: 'individuals' },
+    });
+    if (result.stop) return result.stop;
+    await writeChanges(store, result.pass.finish(spanned, 'enrollment-deleted'), this.assertWritable);
+    const stale = (await findingsPass).unseen(spanned, passSettings.scanStartedAt);
+    this.assertWritable();
+    await store.write(
+      'findings',
+      stale.map((row): RowAction => ['delete', row]),
+    );
+    return undefined;
+  }
+
+  /** An individual enrollment's registration state; undefined when the device never registered. */
+  private async registrationState(registrationId: string): Promise<DeviceRegistrationState | undefined> {
+    try {
+      return await this.context.dps.getRegistrationState(registrationId, { signal: this.context.signal });
+    } catch (error) {
+      if (error instanceof DpsNotFoundError) return undefined;
+      throw error;
+    }
+  }
+
+  private scanPages<T>(spec: PageScan<T>): Promise<PageScanResult> {
+    return scanPages(this.loopRun, spec);
+  }
+}

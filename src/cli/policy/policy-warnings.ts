@@ -1,0 +1,108 @@
+// Things in a valid policy that are probably not what the operator meant. Few, and each one certain.
+import { compileMatch } from '../../allocation/matchers';
+import { jsonPath } from '../../allocation/policy';
+import type { Fallback, Policy, Rule, Strategy } from '../../allocation/policy-schema';
+
+export interface PolicyNote {
+  /** warning: probably a mistake; info: worth knowing, often intended. */
+  level: 'warning' | 'info';
+  path: string;
+  message: string;
+}
+
+type Allocation = Rule | Extract<Fallback, { action: 'allocate' }>;
+
+export function policyWarnings(policy: Policy): PolicyNote[] {
+  return [
+    ...noRules(policy),
+    ...unreachableRules(policy),
+    ...unreferencedHubs(policy),
+    ...staticFailover(policy),
+  ];
+}
+
+/** A policy without rules hands every device to the fallback, which by default rejects them all. */
+function noRules(policy: Policy): PolicyNote[] {
+  if (policy.rules.length > 0) return [];
+  const rejects = policy.fallback.action === 'reject';
+  return [
+    {
+      level: rejects ? 'warning' : 'info',
+      path: jsonPath(['rules']),
+      message: rejects
+        ? 'no rules: the fallback rejects every device (400)'
+        : 'no rules: every device is allocated by the fallback',
+    },
+  ];
+}
+
+/** Rules after one that has no conditions and never passes devices on. */
+function unreachableRules(policy: Policy): PolicyNote[] {
+  const catchAll = policy.rules.findIndex((rule) => {
+    const passesOn = (rule.onNoCandidate ?? policy.defaults.onNoCandidate) === 'nextRule' && rule.hubs;
+    return compileMatch(rule.match).length === 0 && !passesOn;
+  });
+  if (catchAll < 0) return [];
+  const name = policy.rules[catchAll]!.name;
+  return policy.rules.slice(catchAll + 1).map((rule, i) => ({
+    level: 'warning',
+    path: jsonPath(['rules', catchAll + 1 + i]),
+    message: `rule '${rule.name}' is never reached: rule '${name}' (${jsonPath(['rules', catchAll])}) has no match conditions and decides every device`,
+  }));
+}
+
+/** Aliases that nothing uses: no selector or payloadMap names them, and they carry no weight or region. */
+function unreferencedHubs(policy: Policy): PolicyNote[] {
+  const allocations = allocationsOf(policy);
+  const strategies = [
+    policy.defaults.strategy,
+    ...allocations.map(({ allocation }) => allocation.strategy),
+  ].filter((s): s is Strategy => s !== undefined);
+  // Without a map, a payloadMap strategy reads aliases from device payloads; any alias may be meant.
+  if (strategies.some((s) => s.type === 'payloadMap' && !s.map)) return [];
+  const templates = JSON.stringify(
+    allocations.map(({ allocation }) => [allocation.initialTwin, allocation.payload]),
+  );
+  if (/\{\{\s*hubAlias\s*\}\}/.test(templates)) return [];
+
+  const referenced = new Set<string>();
+  for (const { allocation } of allocations)
+    for (const selector of allocation.hubs ?? []) referenced.add(selector);
+  for (const strategy of strategies) {
+    if (strategy.type === 'payloadMap')
+      for (const target of Object.values(strategy.map ?? {})) referenced.add(target);
+  }
+  return Object.entries(policy.hubs)
+    .filter(([alias, hub]) => !referenced.has(alias) && hub.weight === undefined && hub.region === undefined)
+    .map(([alias]) => ({
+      level: 'warning',
+      path: jsonPath(['hubs', alias]),
+      message: `hub alias '${alias}' is defined but never referenced (no rule's hubs or payloadMap names it, and it sets no weight or region)`,
+    }));
+}
+
+/** static with several selectors: the later ones only take devices when the earlier ones are not linked. */
+function staticFailover(policy: Policy): PolicyNote[] {
+  return allocationsOf(policy).flatMap(({ path, allocation }): PolicyNote[] => {
+    const strategy = allocation.strategy ?? policy.defaults.strategy;
+    const later = (allocation.hubs ?? []).slice(1);
+    if (strategy?.type !== 'static' || later.length === 0) return [];
+    return [
+      {
+        level: 'info',
+        path: jsonPath([...path, 'hubs']),
+        message: `static always takes the first linked candidate: ${later.map((s) => `'${s}'`).join(', ')} ${later.length === 1 ? 'is' : 'are'} only failover: used when no earlier selector matches a linked hub`,
+      },
+    ];
+  });
+}
+
+function allocationsOf(policy: Policy): { path: (string | number)[]; allocation: Allocation }[] {
+  const rules = policy.rules.map((rule, index) => ({
+    path: ['rules', index],
+    allocation: rule as Allocation,
+  }));
+  return policy.fallback.action === 'allocate'
+    ? [...rules, { path: ['fallback'], allocation: policy.fallback }]
+    : rules;
+}

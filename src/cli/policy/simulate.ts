@@ -1,0 +1,276 @@
+// `policy simulate`: runs the real allocator over many synthetic devices and tallies where they land,
+// optionally for a second scenario (another policy, or changed linked hubs) to show which devices would move.
+import { compilePolicy, FALLBACK_RULE_NAME, type Allocator, type Decision } from '../../allocation/engine';
+import { hubDirectory } from '../../allocation/hub-selection';
+import type { Policy } from '../../allocation/policy-schema';
+import { allocationRequestSchema, type AllocationRequest } from '../../allocation/request';
+import { answerAllocationRequest, type WebhookOptions } from '../../allocation/webhook';
+import type { DeviceIds } from './device-ids';
+import { UsageError } from '../shared/usage-error';
+
+export interface Scenario {
+  /** Where the policy came from, for reports (a file name). */
+  policySource: string;
+  policy: Policy;
+  linkedHubs: readonly string[];
+}
+
+export interface SimulationInput {
+  ids: DeviceIds;
+  /** Enrollment group id of the synthetic symmetric-key group every device registers through. */
+  groupId: string;
+  /** Device payload sent by every device. */
+  payload?: Record<string, unknown>;
+  before: Scenario;
+  /** A second scenario for the same devices: another policy and/or other linked hubs. */
+  after?: Scenario;
+  webhook: WebhookOptions;
+}
+
+export interface HubTally {
+  hub: string;
+  /** The hub's alias in the scenario's policy. */
+  alias: string | null;
+  /** The hub's weight in the scenario's policy (1 when the policy does not know the hub). */
+  weight: number;
+  linked: boolean;
+  devices: number;
+  share: number;
+  /** Share that hub weights give it among hashed choices; null where another strategy decides. */
+  expectedShare: number | null;
+}
+
+export interface ScenarioResult {
+  policySource: string;
+  linkedHubs: string[];
+  /** Every hub of either scenario, in linked order (the first scenario's hubs first). */
+  hubs: HubTally[];
+  assigned: number;
+  rejected: { devices: number; share: number; reasons: { reason: string; devices: number }[] };
+  /** Devices decided by each rule (assigned or rejected); '(no rule)' when the fallback rejected. */
+  rules: { rule: string; devices: number }[];
+}
+
+export interface Comparison {
+  /** Devices assigned in both scenarios, to different hubs. */
+  moved: number;
+  movedShare: number;
+  moves: { from: string; to: string; devices: number }[];
+  newlyRejected: { from: string; devices: number }[];
+  newlyAssigned: { to: string; devices: number }[];
+}
+
+export interface SimulationResult {
+  devices: number;
+  ids: string;
+  groupId: string;
+  payload: Record<string, unknown> | null;
+  before: ScenarioResult;
+  after: ScenarioResult | null;
+  comparison: Comparison | null;
+}
+
+export const NO_RULE = '(no rule)';
+const MAX_REASONS = 10;
+const REJECTED = -1;
+
+export function simulate(input: SimulationInput): SimulationResult {
+  const hubs = [...new Set([...input.before.linkedHubs, ...(input.after?.linkedHubs ?? [])])];
+  const hubIndex = new Map(hubs.map((hub, i) => [hub, i]));
+  const before = new ScenarioRun(input, input.before, hubIndex);
+  const after = input.after ? new ScenarioRun(input, input.after, hubIndex) : undefined;
+  const moves = hubs.map(() => new Array<number>(hubs.length).fill(0));
+  const newlyRejected = new Array<number>(hubs.length).fill(0);
+  const newlyAssigned = new Array<number>(hubs.length).fill(0);
+
+  for (let i = 0; i < input.ids.count; i++) {
+    const id = input.ids.idAt(i);
+    const from = before.run(id);
+    if (!after) continue;
+    const to = after.run(id);
+    if (from === to) continue;
+    if (to === REJECTED) newlyRejected[from]!++;
+    else if (from === REJECTED) newlyAssigned[to]!++;
+    else moves[from]![to]!++;
+  }
+
+  const total = input.ids.count;
+  let comparison: Comparison | null = null;
+  if (after) {
+    const moved = moves.flat().reduce((sum, n) => sum + n, 0);
+    comparison = {
+      moved,
+      movedShare: shareOf(moved, total),
+      moves: moves.flatMap((row, f) =>
+        row.flatMap((devices, t) => (devices > 0 ? [{ from: hubs[f]!, to: hubs[t]!, devices }] : [])),
+      ),
+      newlyRejected: newlyRejected.flatMap((devices, f) =>
+        devices > 0 ? [{ from: hubs[f]!, devices }] : [],
+      ),
+      newlyAssigned: newlyAssigned.flatMap((devices, t) => (devices > 0 ? [{ to: hubs[t]!, devices }] : [])),
+    };
+  }
+  return {
+    devices: total,
+    ids: input.ids.description,
+    groupId: input.groupId,
+    payload: input.payload ?? null,
+    before: before.result(hubs, total),
+    after: after ? after.result(hubs, total) : null,
+    comparison,
+  };
+}
+
+/** One scenario: a compiled policy, one reusable request, and the tallies of its decisions. */
+class ScenarioRun {
+  private readonly allocator: Allocator;
+  private readonly request: AllocationRequest;
+  private readonly devicesPerHub: number[];
+  private rejected = 0;
+  private readonly reasons = new Map<string, number>();
+  private readonly rules = new Map<string, number>();
+  /** Per (rule, strategy): its candidates and assigned devices, the base of expected shares. */
+  private readonly choices = new Map<
+    string,
+    { strategy: string; candidates: readonly string[]; devices: number }
+  >();
+
+  constructor(
+    input: SimulationInput,
+    private readonly scenario: Scenario,
+    private readonly hubIndex: ReadonlyMap<string, number>,
+  ) {
+    this.allocator = compilePolicy(scenario.policy);
+    this.request = templateRequest(this.allocator, input, scenario.linkedHubs);
+    this.devicesPerHub = new Array<number>(hubIndex.size).fill(0);
+  }
+
+  /** Decides one device; returns the index of its hub, or REJECTED. */
+  run(registrationId: string): number {
+    // The engine reads the request afresh on every call and keeps no reference to it: one object serves all.
+    this.request.deviceRuntimeContext.registrationId = registrationId;
+    const decision = this.allocator.decide(this.request);
+    const rule = decision.rule ?? NO_RULE;
+    this.rules.set(rule, (this.rules.get(rule) ?? 0) + 1);
+    this.countChoice(decision, rule);
+    if (decision.outcome === 'rejected' || decision.hub === undefined) {
+      this.rejected++;
+      const reason = decision.reason.replaceAll(`'${registrationId}'`, "'<id>'");
+      this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1);
+      return REJECTED;
+    }
+    const index = this.hubIndex.get(decision.hub)!;
+    this.devicesPerHub[index]!++;
+    return index;
+  }
+
+  /** Rejected decisions count too (with no devices): their strategy could have chosen among their candidates. */
+  private countChoice(decision: Decision, rule: string): void {
+    if (decision.strategy === undefined) return;
+    const key = `${rule}\u0000${decision.strategy}`;
+    const assigned = decision.outcome === 'assigned' ? 1 : 0;
+    const choice = this.choices.get(key);
+    if (choice) choice.devices += assigned;
+    else
+      this.choices.set(key, {
+        strategy: decision.strategy,
+        candidates: decision.candidates,
+        devices: assigned,
+      });
+  }
+
+  result(hubs: readonly string[], total: number): ScenarioResult {
+    const directory = hubDirectory(this.scenario.policy.hubs);
+    const linked = new Set(this.scenario.linkedHubs);
+    const expected = this.expectedDevices(directory);
+    const ruleOrder = [...this.scenario.policy.rules.map((r) => r.name), FALLBACK_RULE_NAME, NO_RULE];
+    return {
+      policySource: this.scenario.policySource,
+      linkedHubs: [...this.scenario.linkedHubs],
+      hubs: hubs.map((hub, i) => {
+        const info = directory(hub);
+        const devices = this.devicesPerHub[i] ?? 0;
+        const expectedDevices = linked.has(hub) ? expected.get(hub) : undefined;
+        return {
+          hub,
+          alias: info.alias ?? null,
+          weight: info.weight,
+          linked: linked.has(hub),
+          devices,
+          share: shareOf(devices, total),
+          expectedShare: expectedDevices === undefined ? null : shareOf(expectedDevices, total),
+        };
+      }),
+      assigned: total - this.rejected,
+      rejected: {
+        devices: this.rejected,
+        share: shareOf(this.rejected, total),
+        reasons: [...this.reasons]
+          .map(([reason, devices]) => ({ reason, devices }))
+          .sort((a, b) => b.devices - a.devices || a.reason.localeCompare(b.reason))
+          .slice(0, MAX_REASONS),
+      },
+      rules: ruleOrder.flatMap((rule) => {
+        const devices = this.rules.get(rule);
+        return devices ? [{ rule, devices }] : [];
+      }),
+    };
+  }
+
+  /**
+   * Devices each hub should get from its weights: every hashed choice among candidates C gives hub h
+   * weight(h) / weight(C) of its devices. A hub that any other strategy may choose has no expectation.
+   */
+  private expectedDevices(directory: ReturnType<typeof hubDirectory>): Map<string, number | undefined> {
+    const choices = [...this.choices.values()];
+    const unweighted = new Set(choices.filter((c) => c.strategy !== 'hashed').flatMap((c) => c.candidates));
+    const expected = new Map<string, number | undefined>(
+      this.scenario.linkedHubs.map((hub) => [hub, unweighted.has(hub) ? undefined : 0]),
+    );
+    for (const { strategy, candidates, devices } of choices) {
+      if (strategy !== 'hashed') continue;
+      const totalWeight = candidates.reduce((sum, hub) => sum + directory(hub).weight, 0);
+      for (const hub of candidates) {
+        const sofar = expected.get(hub);
+        if (sofar !== undefined) expected.set(hub, sofar + (devices * directory(hub).weight) / totalWeight);
+      }
+    }
+    return expected;
+  }
+}
+
+/** The request every simulated device sends, checked by the webhook itself: its 400 is the error shown. */
+function templateRequest(
+  allocator: Allocator,
+  input: SimulationInput,
+  linkedHubs: readonly string[],
+): AllocationRequest {
+  const body = {
+    enrollmentGroup: {
+      enrollmentGroupId: input.groupId,
+      attestation: { type: 'symmetricKey' },
+      capabilities: { iotEdge: false },
+      provisioningStatus: 'enabled',
+      allocationPolicy: 'custom',
+      iotHubs: [...linkedHubs],
+    },
+    deviceRuntimeContext: {
+      registrationId: 'simulated-device',
+      symmetricKey: {},
+      ...(input.payload === undefined ? {} : { payload: input.payload }),
+    },
+    linkedHubs: [...linkedHubs],
+  };
+  const text = JSON.stringify(body);
+  const answer = answerAllocationRequest(allocator, text, input.webhook);
+  if (answer.log.outcome === 'invalid-request') {
+    throw new UsageError(
+      `the simulated request is invalid; the webhook would answer 400: ${answer.log.reason}`,
+    );
+  }
+  return allocationRequestSchema.parse(JSON.parse(text));
+}
+
+function shareOf(part: number, total: number): number {
+  return total === 0 ? 0 : part / total;
+}

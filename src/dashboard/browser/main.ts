@@ -1,0 +1,696 @@
+// The dashboard's browser script. compile-script.mjs compiles it into ../script.ts, which page.ts inlines in the
+// page's one <script> block (wrapped in a strict function, so nothing here becomes a global) and allows by its
+// sha256 hash. It may import types only: the page is one self-contained script, with no bundler in between.
+//
+// It reads the app's JSON endpoints relative to the page (/api/dashboard -> /api/audit/...), sends the page's
+// `?code=` as the x-functions-key header (never into the DOM or a URL), redraws every section from scratch with
+// textContent and DOM calls only (no markup from data), keeps a section's last good data when its endpoint fails
+// (with a banner saying so), and refreshes itself every `?refresh=` seconds (default 30, 5 to 3600).
+import type {
+  Answer,
+  Decision,
+  Decisions,
+  DecisionSummary,
+  ErrorBody,
+  ErrorCodeCount,
+  GroupCount,
+  HubCount,
+  Json,
+  ListPage,
+  Outcomes,
+  ScanRun,
+  Scans,
+  ScanState,
+  StatusCount,
+  Summary,
+  Transition,
+  Transitions,
+} from './answers';
+
+/** A JSON endpoint and the sections it fills. */
+interface Source {
+  /** The sections' data-source and their banners' data-banner-for. */
+  readonly name: string;
+  /** Relative to the API base, with its query. */
+  readonly path: string;
+  readonly render: (answer: Json) => void;
+  /** A 404 means this app has no such endpoint (no decision log): a notice, not a failure. */
+  readonly optional?: boolean;
+  /** A list endpoint whose `next` links are followed, up to this many pages. */
+  readonly pages?: number;
+}
+
+interface HubShare {
+  hub: string;
+  count: number;
+}
+
+/** A non-2xx answer. */
+class HttpError extends Error {
+  constructor(
+    message: string,
+    readonly status: number,
+  ) {
+    super(message);
+  }
+}
+
+const params = new URLSearchParams(window.location.search);
+const functionKey = params.get('code') ?? '';
+const refreshSeconds = refreshInterval(params.get('refresh'));
+const apiBase = window.location.pathname.replace(/dashboard\/?$/i, '');
+const SVG_NS = 'http://www.w3.org/2000/svg';
+const REQUEST_TIMEOUT_MS = 20000;
+const MAX_HUBS = 20;
+const MAX_DECISION_ROWS = 15;
+const numberFormat = new Intl.NumberFormat('en-US');
+
+const SOURCES: readonly Source[] = [
+  { name: 'summary', path: 'audit/summary', render: renderSummary },
+  { name: 'scans', path: 'audit/scans?limit=8', render: renderScans },
+  { name: 'transitions', path: 'audit/transitions?since=24h&limit=50', render: renderTransitions },
+  { name: 'allocations', path: 'decisions/summary?since=1h', render: renderAllocations, optional: true },
+  // Oldest first from the API: the pages are followed (a few at most) and the newest rows shown.
+  {
+    name: 'decisions',
+    path: 'decisions?since=1h&outcome=rejected&limit=1000',
+    render: renderDecisions,
+    optional: true,
+    pages: 5,
+  },
+];
+/** When each source last loaded and drew. */
+const lastGood = new Map<string, Date>();
+let refreshes = 0;
+let refreshing = false;
+let timer: number | undefined;
+let pendingWhileHidden = false;
+
+function refreshInterval(text: string | null): number {
+  const seconds = Number(text);
+  if (text === null || text === '' || !Number.isFinite(seconds)) return 30;
+  return Math.min(3600, Math.max(5, Math.round(seconds)));
+}
+
+// ---- DOM helpers: every piece of data goes in as text ----
+
+/** What el() and cell() take as content: text, nodes, or lists of them; null and undefined add nothing. */
+type Content = Node | string | number | null | undefined | readonly Content[];
+
+type SvgAttributes = Readonly<Record<string, string | number>>;
+
+function byId(id: string): HTMLElement {
+  const node = document.getElementById(id);
+  if (!node) throw new Error(`The page has no #${id}`);
+  return node;
+}
+
+function el<Tag extends keyof HTMLElementTagNameMap>(
+  tag: Tag,
+  className?: string | null,
+  content?: Content,
+): HTMLElementTagNameMap[Tag] {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  append(node, content);
+  return node;
+}
+
+function append(node: Node, content: Content): void {
+  if (content === undefined || content === null) return;
+  if (content instanceof Node) {
+    node.appendChild(content);
+  } else if (typeof content === 'string' || typeof content === 'number') {
+    node.appendChild(document.createTextNode(String(content)));
+  } else {
+    for (const part of content) append(node, part);
+  }
+}
+
+function svg<Tag extends keyof SVGElementTagNameMap>(
+  tag: Tag,
+  attributes: SvgAttributes,
+  text?: string,
+): SVGElementTagNameMap[Tag] {
+  const node = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  if (text !== undefined) node.textContent = text;
+  return node;
+}
+
+function clear(node: Node): void {
+  while (node.firstChild) node.removeChild(node.firstChild);
+}
+
+function setText(id: string, text: string): void {
+  byId(id).textContent = text;
+}
+
+function testId<T extends Element>(node: T, value: string): T {
+  node.setAttribute('data-testid', value);
+  return node;
+}
+
+function cell(content: Content, className?: string | null, title?: string): HTMLTableCellElement {
+  const td = el('td', className, content);
+  if (title) td.title = title;
+  return td;
+}
+
+function emptyRow(tbody: HTMLElement, columns: number, text: string): void {
+  const td = el('td', 'empty', text);
+  td.colSpan = columns;
+  tbody.appendChild(el('tr', null, td));
+}
+
+function badge(text: string, kind: string): HTMLSpanElement {
+  return el('span', `badge ${kind}`, text);
+}
+
+// ---- values from the JSON: checked, never trusted ----
+
+function isObject(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null;
+}
+
+/** The objects of a JSON array (any other item is dropped); [] for anything else. */
+function list(value: unknown): Json[] {
+  return Array.isArray(value) ? value.filter(isObject) : [];
+}
+
+function count(value: unknown): number {
+  return typeof value === 'number' && Number.isFinite(value) && value >= 0 ? value : 0;
+}
+
+function text(value: unknown, fallback = '–'): string {
+  return typeof value === 'string' && value !== '' ? value : fallback;
+}
+
+function formatCount(value: unknown): string {
+  return numberFormat.format(count(value));
+}
+
+/** A value made safe to use in a class name or test id. */
+function token(value: unknown): string {
+  return String(value)
+    .toLowerCase()
+    .replace(/[^a-z0-9-]/g, '');
+}
+
+function date(value: unknown): Date | null {
+  const parsed = typeof value === 'string' ? new Date(value) : null;
+  return parsed && !Number.isNaN(parsed.getTime()) ? parsed : null;
+}
+
+function clock(value: Date | null): string {
+  return value ? value.toISOString().slice(11, 19) : '–';
+}
+
+function utc(value: Date | null): string {
+  return value ? `${value.toISOString().slice(0, 19).replace('T', ' ')}Z` : '–';
+}
+
+function ago(value: Date | null): string {
+  if (!value) return '–';
+  const seconds = Math.round((Date.now() - value.getTime()) / 1000);
+  if (seconds < 45) return 'just now';
+  if (seconds < 90 * 60) return `${Math.max(1, Math.round(seconds / 60))} min ago`;
+  if (seconds < 36 * 3600) return `${Math.round(seconds / 3600)} h ago`;
+  return `${Math.round(seconds / 86400)} d ago`;
+}
+
+function when(value: unknown): HTMLTableCellElement {
+  const moment = date(value);
+  return cell(moment ? utc(moment).slice(5, 19) : '–', 'when', moment ? ago(moment) : '');
+}
+
+function duration(ms: unknown): string {
+  const value = count(ms);
+  if (value < 1000) return `${Math.round(value)} ms`;
+  if (value < 60000) return `${(value / 1000).toFixed(1)} s`;
+  const seconds = Math.floor(value / 1000);
+  return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
+}
+
+/** An enrollment cell's content and class: individual enrollments have no id to show. */
+function enrollment(item: Answer<'enrollmentKind' | 'enrollmentId'>): [Content, string | null] {
+  return item.enrollmentKind === 'individual'
+    ? [el('em', null, 'individual'), null]
+    : [text(item.enrollmentId), 'id'];
+}
+
+// ---- sections ----
+
+function renderSummary(summary: Summary): void {
+  const open = count(summary.open);
+  const openNode = byId('kpi-open');
+  openNode.textContent = formatCount(open);
+  openNode.classList.toggle('is-alert', open > 0);
+  const groups = count(summary.groupsWithProblems);
+  setText('kpi-open-sub', groups === 1 ? 'in 1 enrollment' : `in ${formatCount(groups)} enrollments`);
+  setText('kpi-resolved', formatCount(summary.resolvedRecently));
+
+  const statuses: StatusCount[] = list(summary.byStatus);
+  const max = Math.max(1, ...statuses.map((entry) => count(entry.count)));
+  const statusList = byId('by-status');
+  clear(statusList);
+  for (const entry of statuses) {
+    const status = text(entry.status);
+    const kind = `s-${token(status)}`;
+    const fill = el('span', kind);
+    fill.style.width = `${((count(entry.count) / max) * 100).toFixed(1)}%`;
+    const item = el('li', null, [
+      el('span', 'status-name', [el('span', `dot ${kind}`), status]),
+      testId(el('span', 'num', formatCount(entry.count)), `count-status-${token(status)}`),
+      el('span', 'meter', fill),
+    ]);
+    item.setAttribute('data-status', status);
+    statusList.appendChild(item);
+  }
+
+  const errors = byId('by-error');
+  clear(errors);
+  const codes: ErrorCodeCount[] = list(summary.byErrorCode);
+  if (codes.length === 0) emptyRow(errors, 3, 'No open problems.');
+  for (const entry of codes) {
+    const code = typeof entry.errorCode === 'number' ? String(entry.errorCode) : 'none';
+    const row = el('tr', null, [
+      cell(el('span', 'code', code)),
+      testId(cell(formatCount(entry.count), 'r num'), `count-error-${token(code)}`),
+      cell(el('span', 'explain', text(entry.explanation, ''))),
+    ]);
+    row.setAttribute('data-error-code', code);
+    errors.appendChild(row);
+  }
+
+  const groupRows = byId('by-group');
+  clear(groupRows);
+  const entries: GroupCount[] = list(summary.byGroup);
+  if (entries.length === 0) emptyRow(groupRows, 2, 'No open problems.');
+  for (const entry of entries) {
+    const individual = entry.enrollmentKind === 'individual';
+    const name = individual ? 'Individual enrollments' : text(entry.enrollmentId);
+    const row = testId(
+      el('tr', null, [
+        testId(cell(individual ? el('em', null, name) : name, individual ? null : 'id'), 'group-name'),
+        testId(cell(formatCount(entry.count), 'r num'), 'group-count'),
+      ]),
+      'group-row',
+    );
+    row.setAttribute('data-group', individual ? '(individual)' : name);
+    groupRows.appendChild(row);
+  }
+  const more = byId('groups-more');
+  const hidden = groups - entries.length;
+  more.hidden = hidden <= 0;
+  more.textContent = hidden > 0 ? `And ${formatCount(hidden)} more enrollments with fewer problems.` : '';
+}
+
+function describeScanState(state: unknown): { text: string; kind: string } {
+  if (!isObject(state)) return { text: '', kind: '' };
+  const scan: ScanState = state;
+  if (scan.running) {
+    return {
+      text: `A scan run is in progress (its lease runs until ${utc(date(scan.leaseExpiresAt))}).`,
+      kind: 'is-running',
+    };
+  }
+  if (typeof scan.scanId !== 'string') return { text: 'No scan has started yet.', kind: '' };
+  const runs = count(scan.runs);
+  const started = ` Scan started ${utc(date(scan.scanStartedAt))}, ${runs}${runs === 1 ? ' run.' : ' runs.'}`;
+  if (scan.phase === 'done') return { text: `The last scan completed.${started}`, kind: '' };
+  const next =
+    scan.phase === 'individuals'
+      ? 'the individual enrollments'
+      : typeof scan.group === 'string'
+        ? `enrollment group ${scan.group}`
+        : 'the enrollment groups';
+  return { text: `Scan resuming: the next run goes on with ${next}.${started}`, kind: 'is-resuming' };
+}
+
+function renderScans(answer: Scans): void {
+  const runs: ScanRun[] = list(answer.items);
+  const latest = runs[0];
+  const kpi = byId('kpi-scan');
+  clear(kpi);
+  if (latest) {
+    kpi.appendChild(badge(text(latest.outcome), `o-${token(latest.outcome)}`));
+    setText(
+      'kpi-scan-sub',
+      `${ago(date(latest.startedAt))} · ${formatCount(latest.registrationsRead)} registrations read`,
+    );
+  } else {
+    kpi.textContent = 'none yet';
+    setText('kpi-scan-sub', 'the audit timer has not run');
+  }
+
+  const state = describeScanState(answer.state);
+  const stateNode = byId('scan-state');
+  stateNode.textContent = state.text;
+  stateNode.className = `scan-state ${state.kind}`;
+
+  const rows = byId('scan-rows');
+  clear(rows);
+  if (runs.length === 0) emptyRow(rows, 6, 'No scan runs recorded yet.');
+  for (const run of runs) {
+    const note =
+      run.outcome === 'resumable' && typeof run.resumeFrom === 'string'
+        ? `resumes at ${run.resumeFrom}`
+        : text(run.detail, '');
+    const outcome = cell(badge(text(run.outcome), `o-${token(run.outcome)}`), null, note);
+    if (note) outcome.appendChild(el('div', 'explain', note));
+    rows.appendChild(
+      testId(
+        el('tr', null, [
+          when(run.startedAt),
+          testId(outcome, 'scan-outcome'),
+          cell(duration(run.durationMs), 'r'),
+          testId(cell(formatCount(run.registrationsRead), 'r'), 'scan-registrations'),
+          testId(cell(formatCount(run.problemsFound), 'r'), 'scan-found'),
+          testId(cell(formatCount(run.problemsResolved), 'r'), 'scan-resolved'),
+        ]),
+        'scan-row',
+      ),
+    );
+  }
+}
+
+function renderTransitions(answer: Transitions): void {
+  const items: Transition[] = list(answer.items);
+  const rows = byId('transition-rows');
+  clear(rows);
+  if (items.length === 0) emptyRow(rows, 5, 'No status changes in the last 24 hours.');
+  for (const item of items) {
+    const from = text(item.fromStatus);
+    const to = text(item.toStatus);
+    const change = [
+      from === 'none' ? badge('new', 's-new') : badge(from, `s-${token(from)}`),
+      el('span', 'arrow', '→'),
+      badge(to, `s-${token(to)}`),
+    ];
+    const [who, whoClass] = enrollment(item);
+    const row = el('tr', null, [
+      when(item.at),
+      testId(cell(text(item.registrationId), 'id'), 'transition-registration'),
+      cell(who, whoClass),
+      testId(cell(change), 'transition-change'),
+      cell(typeof item.errorCode === 'number' ? el('span', 'code', String(item.errorCode)) : ''),
+    ]);
+    row.setAttribute('data-change', `${from}>${to}`);
+    rows.appendChild(testId(row, 'transition-row'));
+  }
+  setText(
+    'transitions-note',
+    answer.truncated
+      ? 'last 24 hours, newest first; partial: more changed than was read'
+      : 'last 24 hours, newest first',
+  );
+}
+
+function renderAllocations(summary: DecisionSummary): void {
+  const outcomes: Outcomes = isObject(summary.outcomes) ? summary.outcomes : {};
+  setText('kpi-allocations', formatCount(summary.total));
+  setText(
+    'kpi-allocations-sub',
+    `${formatCount(outcomes.assigned)} assigned · ${formatCount(outcomes.rejected)} rejected`,
+  );
+  setText('outcome-assigned', formatCount(outcomes.assigned));
+  setText('outcome-rejected', formatCount(outcomes.rejected));
+  setText('outcome-invalid-request', formatCount(outcomes['invalid-request']));
+  const since = date(summary.since);
+  setText('hubs-window', since ? `since ${clock(since)} UTC (last hour)` : 'last hour');
+  drawHubChart(
+    list(summary.hubs)
+      .map((entry: HubCount) => ({ hub: text(entry.hub), count: count(entry.count) }))
+      .sort((a, b) => b.count - a.count || (a.hub < b.hub ? -1 : 1)),
+  );
+}
+
+/** A horizontal bar chart: the hub's name above its bar, the count and share at the bar's end. */
+function drawHubChart(hubs: readonly HubShare[]): void {
+  const holder = byId('hub-chart');
+  clear(holder);
+  const total = hubs.reduce((sum, entry) => sum + entry.count, 0);
+  if (hubs.length === 0 || total === 0) {
+    holder.appendChild(el('p', 'empty', 'No device was assigned to a hub in the last hour.'));
+    return;
+  }
+  const shown = hubs.slice(0, MAX_HUBS);
+  const max = Math.max(...shown.map((entry) => entry.count));
+  const width = 640;
+  const barWidth = 500;
+  const rowHeight = 40;
+  const share = (entry: HubShare) => `${Math.round((entry.count / total) * 100)}%`;
+  const description = shown.map((entry) => `${entry.hub}: ${entry.count} (${share(entry)})`).join('; ');
+  const chart = svg('svg', {
+    class: 'chart',
+    viewBox: `0 0 ${width} ${shown.length * rowHeight}`,
+    role: 'img',
+    'aria-label': `Allocations per hub in the last hour: ${description}`,
+    'data-testid': 'hub-chart',
+  });
+  chart.appendChild(svg('title', {}, 'Allocations per hub in the last hour'));
+  shown.forEach((entry, index) => {
+    const y = index * rowHeight;
+    const group = svg('g', { 'data-testid': 'hub-bar', 'data-hub': entry.hub, 'data-count': entry.count });
+    group.appendChild(
+      svg('title', {}, `${entry.hub}: ${formatCount(entry.count)} allocations (${share(entry)})`),
+    );
+    group.appendChild(svg('text', { class: 'hub-label', x: 0, y: y + 13 }, entry.hub));
+    group.appendChild(svg('rect', { class: 'track', x: 0, y: y + 19, width: barWidth, height: 14, rx: 3 }));
+    const length = Math.max(2, Math.round((entry.count / max) * barWidth));
+    group.appendChild(svg('rect', { class: 'bar', x: 0, y: y + 19, width: length, height: 14, rx: 3 }));
+    group.appendChild(
+      svg(
+        'text',
+        { class: 'hub-count', x: barWidth + 10, y: y + 31, 'data-testid': 'hub-count' },
+        `${formatCount(entry.count)} · ${share(entry)}`,
+      ),
+    );
+    chart.appendChild(group);
+  });
+  holder.appendChild(chart);
+  if (hubs.length > shown.length) {
+    holder.appendChild(el('p', 'more', `And ${hubs.length - shown.length} more hubs (see the table).`));
+  }
+  const table = el('table', null, [
+    el(
+      'thead',
+      null,
+      el('tr', null, [el('th', null, 'Hub'), el('th', 'r', 'Allocations'), el('th', 'r', 'Share')]),
+    ),
+    el(
+      'tbody',
+      null,
+      hubs.map((entry) =>
+        el('tr', null, [cell(entry.hub, 'id'), cell(formatCount(entry.count), 'r'), cell(share(entry), 'r')]),
+      ),
+    ),
+  ]);
+  holder.appendChild(el('details', null, [el('summary', null, 'Show as a table'), table]));
+}
+
+function renderDecisions(answer: Decisions): void {
+  const decisions: Decision[] = list(answer.items);
+  const items = decisions
+    .map((item) => ({ item, at: date(item.at) }))
+    .sort((a, b) => (b.at ? b.at.getTime() : 0) - (a.at ? a.at.getTime() : 0));
+  const rows = byId('decision-rows');
+  clear(rows);
+  if (items.length === 0) emptyRow(rows, 5, 'No allocation request was rejected in the last hour.');
+  for (const { item } of items.slice(0, MAX_DECISION_ROWS)) {
+    const [who, whoClass] = enrollment(item);
+    rows.appendChild(
+      testId(
+        el('tr', null, [
+          when(item.at),
+          testId(cell(text(item.registrationId), 'id'), 'decision-registration'),
+          cell(who, whoClass),
+          cell(text(item.rule)),
+          testId(cell(el('span', 'explain', text(item.reason, '')), null), 'decision-reason'),
+        ]),
+        'decision-row',
+      ),
+    );
+  }
+  let note = 'last hour, newest first';
+  if (items.length > MAX_DECISION_ROWS) {
+    note += ` (${MAX_DECISION_ROWS} of ${formatCount(items.length)}${answer.more ? '+' : ''})`;
+  }
+  setText('decisions-note', note);
+}
+
+// ---- loading ----
+
+/** A source's path without its query. */
+function pathOnly(source: Source): string {
+  return source.path.split('?')[0] ?? '';
+}
+
+/** A field of whatever was thrown: an Error, a DOMException (an aborted fetch), or anything else. */
+function field(error: unknown, name: 'name' | 'message'): unknown {
+  return isObject(error) ? error[name] : undefined;
+}
+
+async function fetchJson(path: string): Promise<Json> {
+  const controller = new AbortController();
+  const timeout = setTimeout(() => controller.abort(), REQUEST_TIMEOUT_MS);
+  const headers: Record<string, string> = { Accept: 'application/json' };
+  if (functionKey) headers['x-functions-key'] = functionKey;
+  try {
+    const response = await fetch(apiBase + path, {
+      headers,
+      cache: 'no-store',
+      credentials: 'same-origin',
+      redirect: 'error',
+      referrerPolicy: 'no-referrer',
+      signal: controller.signal,
+    });
+    const body = await response.text();
+    let json: unknown = null;
+    try {
+      json = body ? JSON.parse(body) : null;
+    } catch {
+      json = null;
+    }
+    if (!response.ok) {
+      const error: ErrorBody = isObject(json) ? json : {};
+      throw new HttpError(typeof error.error === 'string' ? error.error : '', response.status);
+    }
+    if (!isObject(json)) throw new Error('the answer is not JSON');
+    return json;
+  } finally {
+    clearTimeout(timeout);
+  }
+}
+
+function explainFailure(source: Source, error: unknown): string {
+  const status = error instanceof HttpError ? error.status : undefined;
+  if (status === 401) {
+    return 'The function key was refused (HTTP 401). Open the dashboard as /api/dashboard?code=<function key>.';
+  }
+  const what = status
+    ? `HTTP ${status}`
+    : field(error, 'name') === 'AbortError'
+      ? 'no answer in time'
+      : 'no connection';
+  const message = field(error, 'message');
+  const detail = message ? `: ${String(message).slice(0, 300)}` : '';
+  const since = lastGood.get(source.name);
+  const shown = since ? ` Showing the data from ${clock(since)} UTC.` : '';
+  return `Could not load ${apiBase}${pathOnly(source)} (${what}${detail}).${shown}`;
+}
+
+/** Shows `message` in the source's banners ('' hides them); a notice is information, not a failure. */
+function setBanners(source: Source, message: string, notice = false): void {
+  document.querySelectorAll<HTMLElement>(`[data-banner-for="${source.name}"]`).forEach((banner) => {
+    banner.hidden = !message;
+    banner.textContent = message;
+    banner.classList.toggle('is-notice', notice);
+  });
+  document.querySelectorAll(`[data-source="${source.name}"]`).forEach((section) => {
+    section.setAttribute('data-state', message ? (notice ? 'unavailable' : 'error') : 'ok');
+  });
+}
+
+/** Replaces the tables and chart of a source's sections (never loaded) with one line of text. */
+function showPlaceholders(source: Source, message: string): void {
+  document.querySelectorAll(`section[data-source="${source.name}"]`).forEach((section) => {
+    section.querySelectorAll('tbody').forEach((tbody) => {
+      clear(tbody);
+      emptyRow(tbody, tbody.parentElement?.querySelectorAll('th').length ?? 1, message);
+    });
+    section.querySelectorAll('#hub-chart').forEach((holder) => {
+      clear(holder);
+      holder.appendChild(el('p', 'empty', message));
+    });
+  });
+}
+
+/** A list endpoint's items over up to `pages` pages, through the query of each answer's next link. */
+async function fetchPages(source: Source, pages: number): Promise<Decisions> {
+  let items: Json[] = [];
+  let path = source.path;
+  for (let left = pages; ; left--) {
+    const page: ListPage = await fetchJson(path);
+    items = items.concat(list(page.items));
+    const next = typeof page.next === 'string' ? page.next : null;
+    if (!next || left <= 1) return { items, more: Boolean(next) };
+    // Only the query of the link is used: the page talks to its own origin, whatever URL the app saw.
+    path = pathOnly(source) + new URL(next, window.location.href).search;
+  }
+}
+
+/** Loads and draws one source; false when it failed (its banner says why). */
+async function load(source: Source): Promise<boolean> {
+  let answer: Json;
+  try {
+    answer = await (source.pages ? fetchPages(source, source.pages) : fetchJson(source.path));
+  } catch (error) {
+    const missing =
+      source.optional === true &&
+      error instanceof HttpError &&
+      error.status === 404 &&
+      !lastGood.has(source.name);
+    if (missing) {
+      setBanners(
+        source,
+        `Not available: this app does not serve ${apiBase}${pathOnly(source)} (HTTP 404).`,
+        true,
+      );
+      showPlaceholders(source, 'No data.');
+      return true;
+    }
+    setBanners(source, explainFailure(source, error));
+    if (!lastGood.has(source.name)) showPlaceholders(source, 'No data yet.');
+    return false;
+  }
+  source.render(answer);
+  lastGood.set(source.name, new Date());
+  setBanners(source, '');
+  return true;
+}
+
+function schedule(): void {
+  clearTimeout(timer);
+  timer = setTimeout(() => {
+    if (document.hidden) pendingWhileHidden = true;
+    else void refreshAll();
+  }, refreshSeconds * 1000);
+}
+
+/** Loads every source (unless a refresh is under way already), then schedules the next. */
+async function refreshAll(): Promise<void> {
+  if (refreshing) return;
+  refreshing = true;
+  document.body.setAttribute('data-busy', 'true');
+  try {
+    const results = await Promise.all(
+      SOURCES.map((source) =>
+        load(source).catch((error: unknown) => {
+          setBanners(source, `Could not show this section: ${String(field(error, 'message'))}`);
+          return false;
+        }),
+      ),
+    );
+    refreshes++;
+    const failed = results.filter((ok) => !ok).length;
+    document.body.setAttribute('data-refreshes', String(refreshes));
+    document.body.setAttribute('data-degraded', failed > 0 ? 'true' : 'false');
+    setText('updated', `Updated ${clock(new Date())} UTC${failed > 0 ? ` · ${failed} failed` : ''}`);
+  } finally {
+    refreshing = false;
+    document.body.setAttribute('data-busy', 'false');
+    schedule();
+  }
+}
+
+document.addEventListener('visibilitychange', () => {
+  if (!document.hidden && pendingWhileHidden) {
+    pendingWhileHidden = false;
+    void refreshAll();
+  }
+});
+byId('refresh-now').addEventListener('click', () => void refreshAll());
+setText('refresh-every', `every ${refreshSeconds} s`);
+void refreshAll();

@@ -1,0 +1,176 @@
+import { readFileSync } from 'node:fs';
+import type { PolicyInput } from '../../../src/allocation/policy-schema';
+import { checkPolicyText, renderCheck, type CheckResult } from '../../../src/cli/policy/check';
+
+const check = (policy: unknown) => checkPolicyText(JSON.stringify(policy), 'test.json');
+const problemsOf = (result: CheckResult) => (result.ok ? [] : result.problems);
+const notesOf = (result: CheckResult) => (result.ok ? result.notes : []);
+
+describe('check: problems', () => {
+  it('reports every seeded cross-field error with its JSON path and a hint', () => {
+    const result = check({
+      hubs: { eu: { hostName: 'eu.azure-devices.net' }, us: { hostName: 'us.azure-devices.net' } },
+      rules: [
+        {
+          name: 'sensors',
+          match: { registrationId: { regex: '^sn-(\\d+$' } },
+          hubs: ['eu1'],
+          initialTwin: { tags: { id: '{{registrationID}}' } },
+        },
+        { name: 'sensors', hubs: ['us'] },
+      ],
+    });
+    expect(result.ok).toBe(false);
+    expect(problemsOf(result)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          path: '$.rules[0].match.registrationId.regex',
+          message: expect.stringContaining('invalid regular expression'),
+        }),
+        expect.objectContaining({ path: '$.rules[0].hubs[0]', hint: "did you mean 'eu'?" }),
+        expect.objectContaining({
+          path: '$.rules[0].initialTwin.tags.id',
+          hint: 'did you mean {{registrationId}}?',
+        }),
+        expect.objectContaining({
+          path: '$.rules[1].name',
+          hint: expect.stringContaining('first used at $.rules[0].name'),
+        }),
+      ]),
+    );
+    expect(problemsOf(result)).toHaveLength(4);
+    expect(result.ok || result.stage).toBe('semantics');
+  });
+
+  it('reports shape errors with suggestions drawn from the schema', () => {
+    const result = check({
+      defaults: { reprovision: 'stiky' },
+      rules: [
+        { name: 'a', mach: { registrationId: 'x*' }, strategy: { type: 'hashd' } },
+        { name: 'b', strategy: { type: 'geo', regoinField: 'region' } },
+      ],
+    });
+    const byPath = Object.fromEntries(problemsOf(result).map((p) => [p.path, p.hint]));
+    expect(byPath).toEqual({
+      '$.defaults.reprovision': "did you mean 'sticky'?",
+      '$.rules[0]': expect.stringMatching(/^did you mean 'match'\? \(allowed here: name, .*match/),
+      '$.rules[0].strategy.type': "did you mean 'hashed'?",
+      '$.rules[1].strategy': expect.stringMatching(/^did you mean 'regionField'\?/),
+      '$.rules[1].strategy.regionField': "'regionField' is required here",
+    });
+    expect(result.ok || result.stage).toBe('shape');
+    expect(renderCheck(result)).toContain('checked once these are fixed');
+  });
+
+  it('hints with the allowed values when no value is close, and with what a field is for after a wrong type', () => {
+    const result = check({
+      defaults: { reprovision: 'whatever' },
+      rules: [{ name: 'a', hubs: [5] }],
+    });
+    const byPath = Object.fromEntries(problemsOf(result).map((p) => [p.path, p.hint]));
+    expect(byPath).toEqual({
+      '$.defaults.reprovision': expect.stringMatching(/^allowed: 'sticky', /),
+      // A list item: what the list is for, from the schema's description.
+      '$.rules[0].hubs[0]': expect.stringMatching(/^Candidate hubs, in order of preference/),
+    });
+    // A field without a description of its own gets no hint, not the description of what holds it.
+    const [described] = problemsOf(check({ description: 5 }));
+    expect(described).toMatchObject({ path: '$.description' });
+    expect(described?.hint).toBeUndefined();
+  });
+
+  it('reports text that is not JSON at $', () => {
+    const result = checkPolicyText('{ "rules": [', 'test.json');
+    expect(result).toMatchObject({ ok: false, stage: 'json', problems: [{ path: '$' }] });
+  });
+
+  it('prints each problem as "<path>: <message>" with its hint below, then a count', () => {
+    const text = renderCheck(check({ rules: [{ name: 'a', hubs: ['eu'] }] }));
+    expect(text.split('\n')).toEqual([
+      "$.rules[0].hubs[0]: 'eu' is not a hub alias (known: none), a host name or a glob",
+      '  hint: define the alias under $.hubs, or write a full host name (with a dot) or a glob (* or ?)',
+      '1 problem in test.json',
+    ]);
+  });
+});
+
+describe('check: valid policies and warnings', () => {
+  it('passes the shipped default policy without warnings', () => {
+    const result = checkPolicyText(readFileSync('policies/default.policy.json', 'utf8'), 'default');
+    expect(result).toEqual({ ok: true, source: 'default', rules: 3, hubs: 0, notes: [] });
+    expect(renderCheck(result)).toBe('OK: 3 rules, 0 hubs');
+  });
+
+  it('warns that a policy without rules rejects every device, and notes it when a fallback allocates', () => {
+    expect(notesOf(check({ rules: [] }))).toEqual([
+      { level: 'warning', path: '$.rules', message: 'no rules: the fallback rejects every device (400)' },
+    ]);
+    expect(notesOf(check({ rules: [], fallback: { action: 'allocate' } }))).toEqual([
+      { level: 'info', path: '$.rules', message: 'no rules: every device is allocated by the fallback' },
+    ]);
+  });
+
+  it('warns about rules after a rule that decides every device', () => {
+    const result = check({
+      rules: [
+        { name: 'edge', match: { iotEdge: true } },
+        { name: 'all', match: {} },
+        { name: 'late', match: { registrationId: 'x*' } },
+      ],
+    });
+    expect(notesOf(result)).toEqual([
+      {
+        level: 'warning',
+        path: '$.rules[2]',
+        message:
+          "rule 'late' is never reached: rule 'all' ($.rules[1]) has no match conditions and decides every device",
+      },
+    ]);
+  });
+
+  it('does not warn when the catch-all rule passes devices on for lack of its hubs', () => {
+    const result = check({
+      rules: [
+        { name: 'eu-first', hubs: ['*-eu-*'], onNoCandidate: 'nextRule' },
+        { name: 'rest', match: { registrationId: '*' } },
+      ],
+    });
+    expect(notesOf(result)).toEqual([]);
+  });
+
+  it('warns about a hub alias nothing uses, but not one that carries a weight or feeds {{hubAlias}}', () => {
+    const policy = (extra: PolicyInput['rules']): PolicyInput => ({
+      hubs: {
+        eu: { hostName: 'eu.azure-devices.net' },
+        spare: { hostName: 'spare.azure-devices.net' },
+        heavy: { hostName: 'heavy.azure-devices.net', weight: 3 },
+      },
+      rules: [{ name: 'a', match: { enrollmentKind: 'group' }, hubs: ['eu'] }, ...(extra ?? [])],
+    });
+    expect(notesOf(check(policy([])))).toEqual([
+      expect.objectContaining({ level: 'warning', path: '$.hubs.spare' }),
+    ]);
+    expect(notesOf(check(policy([{ name: 'b', payload: { alias: '{{hubAlias}}' } }])))).toEqual([]);
+  });
+
+  it('notes that later selectors of a static rule are only failover', () => {
+    const result = check({
+      defaults: { strategy: { type: 'static' } },
+      rules: [
+        {
+          name: 'primary',
+          match: { enrollmentKind: 'group' },
+          hubs: ['main.azure-devices.net', 'standby.azure-devices.net'],
+        },
+        { name: 'single', hubs: ['main.azure-devices.net'], strategy: { type: 'hashed' } },
+      ],
+    });
+    expect(notesOf(result)).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        path: '$.rules[0].hubs',
+        message: expect.stringContaining("'standby.azure-devices.net' is only failover"),
+      }),
+    ]);
+  });
+});

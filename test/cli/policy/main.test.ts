@@ -1,0 +1,258 @@
+import { main } from '../../../src/cli/policy/main';
+import { EXIT } from '../../../src/cli/shared/exit-codes';
+import type { SimulationResult } from '../../../src/cli/policy/simulate';
+import { officialSample } from '../../allocation/support/dps-bodies';
+import { EQUAL_HUBS, NEW_HUB, tempFolder } from './support/policy-files';
+
+const folder = tempFolder();
+afterAll(() => folder.remove());
+
+/** Runs the CLI in-process, from the repository root, and captures what it prints. */
+function cli(...argv: string[]) {
+  let stdout = '';
+  let stderr = '';
+  const code = main(argv, {
+    stdout: { write: (text: string) => (stdout += text) },
+    stderr: { write: (text: string) => (stderr += text) },
+    cwd: process.cwd(),
+  });
+  return { code, stdout, stderr };
+}
+
+const DEFAULT_POLICY = 'policies/default.policy.json';
+const hashedPolicy = folder.write('hashed.json', { rules: [{ name: 'all' }] });
+const request = folder.write('official-sample.json', officialSample);
+
+describe('policy check', () => {
+  it('prints the JSON path of each seeded error and exits 1', () => {
+    const file = folder.write('seeded.json', {
+      hubs: { eu: { hostName: 'eu.azure-devices.net' } },
+      rules: [
+        { name: 'a', hubs: ['us'], match: { payload: { 'model.id': { regex: '[' } } } },
+        { name: 'a', payload: { hub: '{{hubName}}' } },
+      ],
+    });
+    const { code, stdout } = cli('check', file);
+    expect(code).toBe(EXIT.failed);
+    const paths = stdout.split('\n').flatMap((line) => /^(\$\S*): /.exec(line)?.[1] ?? []);
+    expect(paths.sort()).toEqual(
+      [
+        '$.rules[0].hubs[0]',
+        '$.rules[0].match.payload["model.id"].regex',
+        '$.rules[1].name',
+        '$.rules[1].payload.hub',
+      ].sort(),
+    );
+    expect(stdout).toContain('  hint: ');
+  });
+
+  it('prints OK and exits 0 for a valid policy', () => {
+    expect(cli('check', DEFAULT_POLICY)).toEqual({
+      code: EXIT.ok,
+      stdout: 'OK: 3 rules, 0 hubs\n',
+      stderr: '',
+    });
+  });
+
+  it('--json prints the structured result', () => {
+    const { code, stdout } = cli('check', DEFAULT_POLICY, '--json');
+    expect(code).toBe(EXIT.ok);
+    expect(JSON.parse(stdout)).toMatchObject({ ok: true, rules: 3, hubs: 0, notes: [] });
+  });
+});
+
+describe('policy explain', () => {
+  it('names the rule for the official DPS sample, with nothing before it', () => {
+    const { code, stdout } = cli('explain', DEFAULT_POLICY, '--request', request);
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain('Webhook answer: HTTP 200');
+    expect(stdout).toContain('"iotHubHostName": "custom-allocation-toasters-hub.azure-devices.net"');
+    expect(stdout).toMatch(/^Rule {9}toasters \(\$\.rules\[0\]\)$/m);
+    expect(stdout).toMatch(/Earlier rules that did not decide:\n {2}\(none\)\n/);
+  });
+
+  it('--json gives the rule and the skipped rules', () => {
+    const policy = folder.write('later.json', {
+      rules: [
+        { name: 'heatpumps', match: { registrationId: '*-hpsd-*' } },
+        { name: 'toasters', match: { registrationId: '*-tstrsd-*' } },
+      ],
+    });
+    const { stdout } = cli('explain', policy, '--request', request, '--json');
+    expect(JSON.parse(stdout)).toMatchObject({
+      rule: { name: 'toasters' },
+      skippedRules: [{ rule: 'heatpumps', why: expect.stringContaining("does not match '*-hpsd-*'") }],
+    });
+  });
+
+  it('shows the 400 the webhook would give an invalid request file, in one line, without secrets', () => {
+    const file = folder.write('bad-request.json', {
+      ...officialSample,
+      enrollmentGroup: {
+        ...officialSample.enrollmentGroup,
+        customAllocationDefinition: { webhookUrl: 'https://fn.example/api/allocate?code=SECRET' },
+      },
+      linkedHubs: 'custom-allocation-toasters-hub.azure-devices.net',
+    });
+    const { code, stdout, stderr } = cli('explain', DEFAULT_POLICY, '--request', file);
+    expect(code).toBe(EXIT.usage);
+    expect(stdout).toBe('');
+    expect(stderr).toBe(
+      `policy explain: ${file}: the webhook would answer 400: request body is not a DPS allocation request: ` +
+        'linkedHubs: Invalid input: expected array, received string\n',
+    );
+    expect(stderr).not.toContain('SECRET');
+  });
+
+  it('keeps function keys out of JSON syntax errors', () => {
+    const file = folder.write('broken.json', '{"webhookUrl": "https://fn.example/api/x?code=SECRET" "');
+    const { code, stderr } = cli('explain', DEFAULT_POLICY, '--request', file);
+    expect(code).toBe(EXIT.usage);
+    expect(stderr).toContain('the webhook would answer 400: request body is not valid JSON');
+    expect(stderr).not.toContain('SECRET');
+  });
+});
+
+describe('policy simulate', () => {
+  const linked = ['--linked-hubs', EQUAL_HUBS.join(',')];
+  const simulateJson = (...args: string[]) => {
+    const { code, stdout, stderr } = cli(
+      'simulate',
+      hashedPolicy,
+      ...linked,
+      '--devices',
+      '5000',
+      '--json',
+      ...args,
+    );
+    expect({ code, stderr }).toEqual({ code: EXIT.ok, stderr: '' });
+    return JSON.parse(stdout) as SimulationResult;
+  };
+
+  it('--add-hub on 4 equal hubs moves about 20%, all to the new hub', () => {
+    const { comparison, after } = simulateJson('--add-hub', NEW_HUB);
+    expect(Math.abs(comparison!.movedShare - 0.2)).toBeLessThan(0.02);
+    expect(new Set(comparison!.moves.map((move) => move.to))).toEqual(new Set([NEW_HUB]));
+    expect(after!.linkedHubs).toEqual([...EQUAL_HUBS, NEW_HUB]);
+  });
+
+  it('--remove-hub moves only the devices of the removed hub', () => {
+    const removed = EQUAL_HUBS[1]!;
+    const { comparison, before } = simulateJson('--remove-hub', removed.toUpperCase());
+    expect(comparison!.moves.every((move) => move.from === removed)).toBe(true);
+    expect(comparison!.moved).toBe(before.hubs.find((hub) => hub.hub === removed)!.devices);
+  });
+
+  it('--compare runs the same devices through another policy', () => {
+    const toastersOnly = folder.write('toasters-only.json', {
+      rules: [{ name: 'toasters', match: { registrationId: '*-tstrsd-*' } }],
+    });
+    const { comparison, after } = simulateJson('--compare', toastersOnly, '--id-pattern', 'sensor-{n:5}');
+    expect(after!.policySource).toBe(toastersOnly);
+    expect(after!.rejected.devices).toBe(5000);
+    expect(comparison!.newlyRejected.reduce((sum, entry) => sum + entry.devices, 0)).toBe(5000);
+  });
+
+  it('prints a readable table', () => {
+    const { code, stdout } = cli(
+      'simulate',
+      hashedPolicy,
+      ...linked,
+      '--devices',
+      '2000',
+      '--add-hub',
+      NEW_HUB,
+    );
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain('Simulated 2,000 devices (ids device-{n}, n = 0 to 1,999;');
+    expect(stdout).toMatch(/^Hub +Before +Share +Expected +After +Share +Expected$/m);
+    expect(stdout).toMatch(
+      new RegExp(`^${NEW_HUB.replaceAll('.', '\\.')} +– +– +– +[\\d,]+ +\\d+\\.\\d% +20\\.0%$`, 'm'),
+    );
+    expect(stdout).toMatch(/^Moved: [\d,]+ of 2,000 devices \(\d+\.\d%\)$/m);
+    expect(stdout).toMatch(/^Moved from \\ to +hub-5\.azure-devices\.net +Total$/m);
+  });
+
+  it('reads registration ids from a file', () => {
+    const ids = folder.write('ids.txt', 'breakroom-contoso-tstrsd-1\nsensor-2\n');
+    const { stdout } = cli(
+      'simulate',
+      DEFAULT_POLICY,
+      '--linked-hubs',
+      'x-toasters-y.net,other.net',
+      '--ids',
+      ids,
+      '--json',
+    );
+    const result = JSON.parse(stdout) as SimulationResult;
+    expect(result.devices).toBe(2);
+    expect(result.before.rules).toEqual([
+      { rule: 'toasters', devices: 1 },
+      { rule: 'everything-else', devices: 1 },
+    ]);
+  });
+});
+
+describe('errors', () => {
+  it.each([
+    ['no command', [], /^Usage:/],
+    ['an unknown command', ['lint', DEFAULT_POLICY], /^policy lint: unknown command 'lint'/],
+    ['an unknown option', ['check', DEFAULT_POLICY, '--fast'], /^policy check: Unknown option '--fast'/],
+    ['no policy file', ['check'], /^policy check: which policy file\?/],
+    ['a missing file', ['check', 'nope.json'], /^policy check: cannot read policy file nope\.json: ENOENT/],
+    [
+      'simulate without --linked-hubs',
+      ['simulate', DEFAULT_POLICY],
+      /--linked-hubs <host,host,...> is required/,
+    ],
+    [
+      'a bad --devices',
+      ['simulate', DEFAULT_POLICY, '--linked-hubs', 'a.net', '--devices', '1e5'],
+      /--devices must be/,
+    ],
+    [
+      '--ids with --devices',
+      ['simulate', DEFAULT_POLICY, '--linked-hubs', 'a.net', '--ids', 'x', '--devices', '5'],
+      /cannot be combined/,
+    ],
+    [
+      'removing an unlinked hub',
+      ['simulate', DEFAULT_POLICY, '--linked-hubs', 'a.net', '--remove-hub', 'b.net'],
+      /'b\.net' is not in --linked-hubs/,
+    ],
+    [
+      'adding a linked hub',
+      ['simulate', DEFAULT_POLICY, '--linked-hubs', 'a.net', '--add-hub', 'A.net'],
+      /'A\.net' is already linked/,
+    ],
+    [
+      'a payload that is not JSON',
+      ['simulate', DEFAULT_POLICY, '--linked-hubs', 'a.net', '--payload', '{x'],
+      /--payload is not valid JSON/,
+    ],
+    [
+      'a payload the webhook refuses',
+      ['simulate', DEFAULT_POLICY, '--linked-hubs', 'a.net', '--payload', '"text"'],
+      /webhook would answer 400: .*payload must be a JSON object/,
+    ],
+  ])('%s: one line on stderr, exit code 2', (_case, argv, message) => {
+    const { code, stdout, stderr } = cli(...argv);
+    expect(code).toBe(EXIT.usage);
+    expect(stdout).toBe('');
+    expect(stderr).toMatch(message);
+    if (argv.length > 0) expect(stderr.trimEnd().split('\n')).toHaveLength(1);
+  });
+
+  it('an invalid policy for explain or simulate: its problems, exit code 1', () => {
+    const file = folder.write('invalid.json', { rules: [{ name: 'a', strategy: { type: 'hashd' } }] });
+    const { code, stderr } = cli('simulate', file, '--linked-hubs', 'a.net');
+    expect(code).toBe(EXIT.failed);
+    expect(stderr).toContain('$.rules[0].strategy.type:');
+  });
+
+  it('--help prints the usage and exits 0', () => {
+    const { code, stdout } = cli('simulate', '--help');
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain('--add-hub <host>');
+  });
+});

@@ -1,0 +1,201 @@
+import { compilePolicy } from '../../../src/allocation/engine';
+import { parsePolicy } from '../../../src/allocation/policy';
+import type { Policy, PolicyInput } from '../../../src/allocation/policy-schema';
+import { answerAllocationRequest } from '../../../src/allocation/webhook';
+import { idsFromList, idsFromPattern } from '../../../src/cli/policy/device-ids';
+import { simulate, type Scenario, type SimulationInput } from '../../../src/cli/policy/simulate';
+import { renderSimulation } from '../../../src/cli/policy/simulate-report';
+import { UsageError } from '../../../src/cli/shared/usage-error';
+import { EQUAL_HUBS, NEW_HUB } from './support/policy-files';
+
+const webhook = { maxBodyBytes: 128 * 1024 };
+// Jest's vm context makes the hash ~10x slower than plain Node (see test/allocation/run-in-worker.ts): few devices.
+const DEVICES = 5_000;
+const policyOf = (input: PolicyInput): Policy => parsePolicy(input, 'test');
+const hashedEverywhere = policyOf({ rules: [{ name: 'all' }] });
+const scenario = (
+  linkedHubs: readonly string[],
+  policy = hashedEverywhere,
+  policySource = 'p.json',
+): Scenario => ({
+  policySource,
+  policy,
+  linkedHubs,
+});
+const run = (before: Scenario, after?: Scenario, extra: Partial<SimulationInput> = {}) =>
+  simulate({
+    ids: idsFromPattern('device-{n}', DEVICES),
+    groupId: 'simulated',
+    before,
+    after,
+    webhook,
+    ...extra,
+  });
+
+describe('simulate: one scenario', () => {
+  it('spreads devices over equal hubs by the hash, and says what the weights expect', () => {
+    const result = run(scenario(EQUAL_HUBS));
+    expect(result.after).toBeNull();
+    expect(result.comparison).toBeNull();
+    for (const hub of result.before.hubs) {
+      expect(hub.share).toBeCloseTo(0.25, 1);
+      expect(hub.expectedShare).toBeCloseTo(0.25, 10);
+    }
+    expect(result.before.hubs.reduce((sum, hub) => sum + hub.devices, 0)).toBe(DEVICES);
+    expect(result.before.rules).toEqual([{ rule: 'all', devices: DEVICES }]);
+  });
+
+  it('expects shares from policy weights, and none where static chooses', () => {
+    const policy = policyOf({
+      hubs: { heavy: { hostName: EQUAL_HUBS[0]!, weight: 3 } },
+      rules: [
+        {
+          name: 'toasters',
+          match: { registrationId: '*-tstrsd-*' },
+          hubs: [EQUAL_HUBS[3]!],
+          strategy: { type: 'static' },
+        },
+        { name: 'rest', hubs: [EQUAL_HUBS[0]!, EQUAL_HUBS[1]!] },
+      ],
+    });
+    const ids = Array.from({ length: DEVICES }, (_, n) =>
+      n % 4 === 0 ? `kitchen-tstrsd-${n}` : `sensor-${n}`,
+    );
+    const result = run(scenario(EQUAL_HUBS, policy), undefined, { ids: idsFromList(ids.join('\n'), 'ids') });
+    const [heavy, light, unused, fixed] = result.before.hubs;
+    // 3/4 of the devices are hashed 3:1 over heavy and light; 1/4 go to the static hub.
+    expect(heavy!.expectedShare).toBeCloseTo(0.75 * 0.75, 10);
+    expect(heavy!.share).toBeCloseTo(0.75 * 0.75, 1);
+    expect(light!.expectedShare).toBeCloseTo(0.75 * 0.25, 10);
+    expect(fixed!.share).toBe(0.25);
+    expect(unused).toMatchObject({ devices: 0, expectedShare: 0 });
+    expect(fixed!.expectedShare).toBeNull();
+  });
+
+  it('expects nothing from devices the chosen hub then rejected', () => {
+    // The rendered twin breaks the 8 KB tag limit, so every hashed choice ends in a 400.
+    const policy = policyOf({
+      rules: [{ name: 'big', initialTwin: { tags: { blob: '{{payload.blob}}' } } }],
+    });
+    const result = run(scenario(EQUAL_HUBS, policy), undefined, { payload: { blob: 'x'.repeat(9000) } });
+    expect(result.before.rejected.devices).toBe(DEVICES);
+    expect(result.before.hubs.map((hub) => hub.expectedShare)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('groups rejection reasons, with the registration id taken out', () => {
+    const policy = policyOf({
+      rules: [{ name: 'toasters', match: { registrationId: '*-tstrsd-*' } }],
+      fallback: { action: 'reject', message: 'unknown device type' },
+    });
+    const result = run(scenario(EQUAL_HUBS, policy));
+    expect(result.before.rejected).toEqual({
+      devices: DEVICES,
+      share: 1,
+      reasons: [{ reason: "unknown device type (no rule matches registration '<id>')", devices: DEVICES }],
+    });
+    expect(result.before.rules).toEqual([{ rule: '(no rule)', devices: DEVICES }]);
+  });
+
+  it('agrees with the webhook device by device', () => {
+    const policy = policyOf({
+      rules: [
+        { name: 'toasters', match: { registrationId: '*-tstrsd-*' }, hubs: [EQUAL_HUBS[0]!] },
+        { name: 'rest', hubs: EQUAL_HUBS.slice(1) },
+      ],
+    });
+    const allocator = compilePolicy(policy);
+    for (const id of ['a-tstrsd-1', 'sensor-7', 'sensor-8', 'SENSOR-9', 'x']) {
+      const result = simulate({
+        ids: idsFromList(id, 'ids'),
+        groupId: 'g',
+        before: scenario(EQUAL_HUBS, policy),
+        webhook,
+      });
+      const body = {
+        enrollmentGroup: { enrollmentGroupId: 'g', attestation: { type: 'symmetricKey' } },
+        deviceRuntimeContext: { registrationId: id, symmetricKey: {} },
+        linkedHubs: EQUAL_HUBS,
+      };
+      const answer = answerAllocationRequest(allocator, JSON.stringify(body), webhook);
+      const chosen = result.before.hubs.find((hub) => hub.devices === 1)?.hub;
+      expect(chosen).toBe((answer.jsonBody as { iotHubHostName: string }).iotHubHostName);
+    }
+  });
+
+  it('sends the payload with every device', () => {
+    const policy = policyOf({ rules: [{ name: 'eu', match: { payload: { region: { equals: 'eu' } } } }] });
+    const result = run(scenario(EQUAL_HUBS, policy), undefined, { payload: { region: 'eu' } });
+    expect(result.before.assigned).toBe(DEVICES);
+  });
+
+  it('refuses a payload the webhook would refuse, with the webhook reason', () => {
+    expect(() =>
+      run(scenario(EQUAL_HUBS), undefined, { payload: [1] as unknown as Record<string, unknown> }),
+    ).toThrow(
+      new UsageError(
+        'the simulated request is invalid; the webhook would answer 400: request body is not a DPS allocation request: deviceRuntimeContext.payload: payload must be a JSON object',
+      ),
+    );
+  });
+});
+
+describe('simulate: comparisons', () => {
+  it('adding a fifth equal hub moves about a fifth of the devices, all to the new hub', () => {
+    const result = run(scenario(EQUAL_HUBS), scenario([...EQUAL_HUBS, NEW_HUB]));
+    const comparison = result.comparison!;
+    expect(comparison.movedShare).toBeGreaterThan(0.18);
+    expect(comparison.movedShare).toBeLessThan(0.22);
+    expect(comparison.moves.every((move) => move.to === NEW_HUB)).toBe(true);
+    expect(comparison.moves.map((move) => move.from)).toEqual(EQUAL_HUBS);
+    expect(result.after!.hubs.find((hub) => hub.hub === NEW_HUB)!.devices).toBe(comparison.moved);
+    expect(result.before.hubs.find((hub) => hub.hub === NEW_HUB)).toMatchObject({
+      linked: false,
+      devices: 0,
+    });
+  });
+
+  it('removing a hub moves only its devices, spread over the others', () => {
+    const removed = EQUAL_HUBS[2]!;
+    const result = run(scenario(EQUAL_HUBS), scenario(EQUAL_HUBS.filter((hub) => hub !== removed)));
+    const comparison = result.comparison!;
+    const onRemoved = result.before.hubs.find((hub) => hub.hub === removed)!.devices;
+    expect(comparison.moved).toBe(onRemoved);
+    expect(comparison.moves.every((move) => move.from === removed)).toBe(true);
+    expect(comparison.moves).toHaveLength(3);
+    expect(comparison.newlyRejected).toEqual([]);
+  });
+
+  it('compares two policies over the same devices, counting newly rejected devices', () => {
+    const toastersOnly = policyOf({
+      rules: [
+        { name: 'toasters', match: { registrationId: '*-tstrsd-*' }, hubs: [EQUAL_HUBS[0]!] },
+        { name: 'rest', hubs: EQUAL_HUBS.slice(1) },
+      ],
+    });
+    const strict = policyOf({
+      rules: [{ name: 'toasters', match: { registrationId: '*-tstrsd-*' }, hubs: [EQUAL_HUBS[0]!] }],
+    });
+    const ids = idsFromList(
+      ['a-tstrsd-1', 'b-tstrsd-2', 'sensor-1', 'sensor-2', 'sensor-3'].join('\n'),
+      'ids',
+    );
+    const result = simulate({
+      ids,
+      groupId: 'g',
+      before: scenario(EQUAL_HUBS, toastersOnly, 'old.json'),
+      after: scenario(EQUAL_HUBS, strict, 'new.json'),
+      webhook,
+    });
+    expect(result.comparison).toMatchObject({ moved: 0, newlyAssigned: [] });
+    expect(result.comparison!.newlyRejected.reduce((sum, e) => sum + e.devices, 0)).toBe(3);
+    expect(result.after!.rejected.devices).toBe(3);
+    expect(result.after!.rules).toEqual([
+      { rule: 'toasters', devices: 2 },
+      { rule: '(no rule)', devices: 3 },
+    ]);
+    const text = renderSimulation(result);
+    expect(text).toContain('Before: policy old.json');
+    expect(text).toContain('After:  policy new.json');
+    expect(text).toMatch(/Newly rejected: 3 \(from /);
+  });
+});
