@@ -1,5 +1,6 @@
 // GET /api/dashboard: the page, or a 400 naming a bad parameter. The page itself is the same for every request
 // (its script reads `code` and `refresh` from its own URL), so only the parameters are checked here.
+import type { TextAnswer } from '../http/response';
 import { DASHBOARD_HEADERS, DASHBOARD_HTML } from './page';
 
 export const MIN_REFRESH_SECONDS = 5;
@@ -10,17 +11,10 @@ export interface DashboardRequest {
   query: URLSearchParams;
 }
 
-/** Assignable to @azure/functions HttpResponseInit. */
-export interface DashboardResponse {
-  status: number;
-  body: string;
-  headers: Record<string, string>;
-}
-
 /** `code` is the function key (the host checks it; the page's script sends it on to the JSON endpoints). */
 const KNOWN_PARAMETERS = ['code', 'refresh'];
 
-function badRequest(message: string): DashboardResponse {
+function badRequest(message: string): TextAnswer {
   return {
     status: 400,
     body: `${message}\n`,
@@ -53,7 +47,7 @@ function parameterProblem(query: URLSearchParams): string | undefined {
   return undefined;
 }
 
-export function dashboardResponse(request: DashboardRequest): DashboardResponse {
+export function dashboardResponse(request: DashboardRequest): TextAnswer {
   const problem = parameterProblem(request.query);
   if (problem) return badRequest(problem);
   return { status: 200, body: DASHBOARD_HTML, headers: { ...DASHBOARD_HEADERS } };

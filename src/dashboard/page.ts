@@ -1,7 +1,7 @@
 // The dashboard page: one self-contained HTML document (markup, one <style> and one <script> block, no external
 // resource) and the headers it is served with. The Content-Security-Policy allows exactly the inline blocks, by
 // their sha256 hashes computed here at module load, and network access only to this app (connect-src 'self').
-// The script is browser/main.ts, compiled into script.ts by compile-script.mjs (part of `npm run build`).
+// The script is browser/main.ts, compiled into script.ts by dev/compile-dashboard-script.mjs (part of `npm run build`).
 import { createHash } from 'node:crypto';
 import { DASHBOARD_BODY } from './markup';
 import { DASHBOARD_SCRIPT } from './script';

@@ -1,7 +1,7 @@
 // undici parses HTTP/1.1 with llhttp compiled to WebAssembly. V8 compiles it with Liftoff, then recompiles its hot
-// parser functions with TurboFan, whose compile zones peak at ~35 MiB of malloc that the C allocator keeps: +12 MiB
-// of RSS for the life of a Functions worker (measured: `npm run bench -- audit`, peak RSS 122 -> 110 MiB). Liftoff
-// code parses the DPS client's few responses per second with no measurable cost (same scan throughput).
+// parser functions with TurboFan, whose compile memory the C allocator keeps for the life of a Functions worker.
+// Liftoff code parses the DPS client's few responses per second at no measurable cost. The figures are in the
+// README's benchmark section (audit memory).
 import { setFlagsFromString } from 'node:v8';
 
 let applied = false;

@@ -2,8 +2,8 @@
 // multipart body and sent through the TableClient's own pipeline (its authentication, retries and TLS).
 // Why not TableClient.submitTransaction: it runs every entity through a full intercepting pipeline (a request,
 // a span and a serialised body each, and a new TableClient per transaction), all alive until the batch is
-// answered. On a long scan that is ~0.3 KiB per registration promoted to V8's old space, and peak RSS that grows
-// with N (`npm run bench -- audit`: 132-154 MiB from 50k to 400k registrations; this way 105-109 MiB, flat).
+// answered, so a long scan's peak memory grows with its size; this way it stays flat (the README's benchmark
+// section, audit memory, has the figures).
 import { randomUUID } from 'node:crypto';
 import {
   createDefaultHttpClient,

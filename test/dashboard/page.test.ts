@@ -80,7 +80,7 @@ describe('the dashboard page', () => {
     // script.ts is generated and committed: jest reads the source tree, and the build regenerates it.
     const compiled = spawnSync(
       process.execPath,
-      [path.join(__dirname, '../../src/dashboard/compile-script.mjs'), '--print'],
+      [path.join(__dirname, '../../dev/compile-dashboard-script.mjs'), '--print'],
       { encoding: 'utf8' },
     );
     expect({ status: compiled.status, stderr: compiled.stderr }).toEqual({ status: 0, stderr: '' });

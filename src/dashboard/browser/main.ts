@@ -1,4 +1,4 @@
-// The dashboard's browser script. compile-script.mjs compiles it into ../script.ts, which page.ts inlines in the
+// The dashboard's browser script. dev/compile-dashboard-script.mjs compiles it into ../script.ts, which page.ts inlines in the
 // page's one <script> block (wrapped in a strict function, so nothing here becomes a global) and allows by its
 // sha256 hash. It may import types only: the page is one self-contained script, with no bundler in between.
 //
