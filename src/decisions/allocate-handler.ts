@@ -3,12 +3,12 @@
 // answer (a Consumption or Flex instance may be frozen right after answering), and a storage problem costs the
 // allocation no more than that bound.
 import { createAllocationWebhook, type AllocationWebhook } from '../allocation/setup';
+import type { JsonAnswer } from '../http/response';
 import { readSettings } from '../settings';
 import { safeReason } from './reason';
 import { decisionRecorderFromSettings, type RecorderOptions } from './recorder';
 import { decisionRowFrom } from './table';
 import type { DecisionRecorder, RecordOutcome } from './writer';
-import type { JsonAnswer } from '../http/response';
 
 /** The InvocationContext log methods allocate uses. */
 export interface AllocateLog {

@@ -6,11 +6,11 @@
 // A bad parameter is a 400 naming it; unreadable storage a 503 with Retry-After; every answer Cache-Control
 // no-store; nothing answers with a stack trace.
 import { z } from 'zod';
+import { countInput, pageTokenInput, sinceInput } from '../http/inputs';
 import { answer, fromAppSettings, type JsonApiHandler, type JsonApiNames } from '../http/json-api';
 import { nextPageLink } from '../http/paging';
 import { BadParameter, readParameters } from '../http/parameters';
 import { respond } from '../http/response';
-import { countInput, pageTokenInput, sinceInput } from '../http/inputs';
 import { decisionSummary, MAX_DECISION_PAGE, MAX_SUMMARY_DAYS, readDecisions } from './queries';
 import { decisionStoreFor, type DecisionStore } from './store';
 import { OUTCOMES } from './table';

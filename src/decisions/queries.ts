@@ -4,8 +4,8 @@
 // exist: that reads as no decisions, not as an error.
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
-import { encodePageToken } from '../storage/page-token';
 import { QueryError, isStorageStatus } from '../storage/errors';
+import { encodePageToken } from '../storage/page-token';
 import type { DecisionStore } from './store';
 import { dayPartition, decisionRowSchema, OUTCOMES, outcomeSchema, type DecisionOutcome } from './table';
 import { decisionView, type DecisionSummary, type DecisionView } from './views';

@@ -4,9 +4,9 @@
 // request the client is ready. Without a storage connection the log says so once, on the first decision, and
 // allocation goes on.
 import { ConfigurationError } from '../settings';
-import type * as TableSinkModule from './table-sink';
 import type { Settings } from '../settings';
 import type { DecisionRow } from './table';
+import type * as TableSinkModule from './table-sink';
 import {
   DecisionWriter,
   type DecisionNotices,

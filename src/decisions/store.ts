@@ -1,12 +1,12 @@
 // Reading the decision table: one TableClient with short SDK retries (an operator or a dashboard waiting on a
 // storage outage gets an answer, a 503, within a few seconds); failures are StorageErrors naming the table.
 import type { TableClient } from '@azure/data-tables';
+import type { Settings } from '../settings';
 import { storageConnectionFrom, type StorageConnection } from '../storage/connection';
 import { storageCall } from '../storage/errors';
 import { INTERACTIVE_STORAGE_RETRY, retryClientOptions, type StorageRetryOptions } from '../storage/retry';
 import { createTableClient } from '../storage/table-client';
 import { DEFAULT_TABLE_PREFIX } from '../storage/table-names';
-import type { Settings } from '../settings';
 import { decisionsTableName } from './table';
 
 export interface DecisionStoreOptions {

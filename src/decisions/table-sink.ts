@@ -4,12 +4,12 @@
 // writer's timeout aborts it.
 // The table is created on first use and again if it disappears.
 import type { TableClient } from '@azure/data-tables';
+import type { Settings } from '../settings';
 import { storageConnectionFrom } from '../storage/connection';
 import { createOnce, type CreateOnce } from '../storage/create-once';
-import { createTableClient } from '../storage/table-client';
 import { isStorageStatus } from '../storage/errors';
 import { submitBatch, type BatchAction } from '../storage/table-batch';
-import type { Settings } from '../settings';
+import { createTableClient } from '../storage/table-client';
 import { decisionsTableName, type DecisionRow } from './table';
 import type { DecisionSink } from './writer';
 

@@ -1,6 +1,6 @@
 // Typed errors of the DPS client. Messages are built from redacted text only: never a header, key or token.
-import { provisioningErrorSchema } from './schemas';
 import { redactSecrets } from './redact';
+import { provisioningErrorSchema } from './schemas';
 
 export interface DpsErrorDetails {
   /** Client operation, e.g. `getEnrollmentGroup`. */

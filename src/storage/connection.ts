@@ -2,8 +2,8 @@
 // AUDIT_STORAGE_CONNECTION_STRING, else the Functions host's own AzureWebJobsStorage (a connection string locally;
 // in Azure a managed-identity endpoint, AzureWebJobsStorage__tableServiceUri or __accountName, with __clientId for
 // a user-assigned identity). Loading this file loads no SDK: allocate names its error without paying for one.
-import type { TokenCredential } from '@azure/identity';
 import type * as Tables from '@azure/data-tables';
+import type { TokenCredential } from '@azure/identity';
 import { ConfigurationError } from '../settings';
 
 export type StorageConnection =

@@ -1,7 +1,7 @@
 // TableClients on a StorageConnection, each attempt of a request limited in time (attempt-timeout.ts).
+import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
 import type { TokenCredential } from '@azure/identity';
 import type * as Identity from '@azure/identity';
-import { TableClient, type TableServiceClientOptions } from '@azure/data-tables';
 import { attemptTimeoutPolicy, DEFAULT_ATTEMPT_TIMEOUT_MS } from './attempt-timeout';
 import { usesHttp, type StorageConnection } from './connection';
 

@@ -8,12 +8,14 @@
 // Parameters are validated here (400 naming the parameter); values reach OData only escaped and quoted
 // (queries.ts). Storage trouble is a 503 the caller may retry; nothing answers with a stack trace.
 import { z } from 'zod';
+import { booleanInput, countInput, pageTokenInput, sinceInput } from '../../http/inputs';
 import { answer, fromAppSettings, type JsonApiHandler, type JsonApiNames } from '../../http/json-api';
 import { nextPageLink } from '../../http/paging';
 import { parseInput, readParameters } from '../../http/parameters';
 import { respond } from '../../http/response';
+import { auditStoreFor } from '../store';
+import type { AuditStore } from '../store';
 import { errorCodeInput, idInput, kindInput, statusInput } from './inputs';
-import { booleanInput, countInput, pageTokenInput, sinceInput } from '../../http/inputs';
 import {
   DEFAULT_TRANSITIONS,
   DEFAULT_TRANSITIONS_SINCE,
@@ -22,8 +24,6 @@ import {
   recentTransitions,
 } from './overview';
 import { enrollmentFindings, problemsPage, registrationHistory, scanRuns, scanStatus } from './views';
-import { auditStoreFor } from '../store';
-import type { AuditStore } from '../store';
 
 export interface AuditApi {
   problems: JsonApiHandler;

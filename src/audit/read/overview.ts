@@ -4,11 +4,11 @@
 // problem counts of a fleet (one row per problem device), and capped for the transitions.
 import { odata, type TableEntityResult } from '@azure/data-tables';
 import { z } from 'zod';
+import { QueryError, isStorageStatus } from '../../storage/errors';
 import { explainErrorCode } from '../rows/error-codes';
 import { PROBLEM_STATUSES } from '../rows/problems';
-import { QueryError, isStorageStatus } from '../../storage/errors';
-import { type AuditStore, type AuditTable } from '../store';
 import { historyRowSchema, problemRowSchema, type EnrollmentKind } from '../rows/tables';
+import { type AuditStore, type AuditTable } from '../store';
 
 /** Window of "resolved recently" in the summary. */
 export const RESOLVED_WINDOW_MS = 24 * 3_600_000;

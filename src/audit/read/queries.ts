@@ -4,11 +4,9 @@
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
 import { QueryError } from '../../storage/errors';
-import { checkpointSchema, type Checkpoint } from '../scan/checkpoint';
-import { groupPartition, historyRange } from '../rows/keys';
 import { idKey } from '../../storage/keys';
+import { groupPartition, historyRange } from '../rows/keys';
 import { firstSightingRow, PROBLEM_STATUSES } from '../rows/problems';
-import type { AuditStore } from '../store';
 import {
   findingsRowSchema,
   historyRowSchema,
@@ -23,6 +21,8 @@ import {
   type ProblemRow,
   type ScanRunRow,
 } from '../rows/tables';
+import { checkpointSchema, type Checkpoint } from '../scan/checkpoint';
+import type { AuditStore } from '../store';
 
 export interface ProblemFilters {
   /** `failed`, `unassigned`, `disabled` or `assigning`. */

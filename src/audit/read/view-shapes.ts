@@ -2,7 +2,6 @@
 // left out, findings as an array, the scan state without DPS's page token. Dates serialise as ISO strings.
 import { z } from 'zod';
 import { unescapeKey } from '../../storage/keys';
-import type { ScanState } from './queries';
 import {
   findingSchema,
   type EnrollmentKind,
@@ -12,6 +11,7 @@ import {
   type ProblemRow,
   type ScanRunRow,
 } from '../rows/tables';
+import type { ScanState } from './queries';
 
 export type ProblemView = Omit<ProblemRow, 'partitionKey' | 'rowKey' | 'historyStarted'>;
 export type HistoryView = Omit<HistoryRow, 'partitionKey' | 'rowKey'>;

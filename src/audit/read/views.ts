@@ -1,5 +1,9 @@
 // The audit views the HTTP API and the CLI show, read through queries.ts. Before the first scan the tables do not
 // exist: a view of a missing table is empty, not an error (reading never creates tables).
+import { isStorageStatus } from '../../storage/errors';
+import { encodePageToken } from '../../storage/page-token';
+import type { EnrollmentKind } from '../rows/tables';
+import { type AuditStore } from '../store';
 import {
   findings,
   history,
@@ -9,10 +13,6 @@ import {
   type PageRequest,
   type ProblemFilters,
 } from './queries';
-import { encodePageToken } from '../../storage/page-token';
-import { type AuditStore } from '../store';
-import { isStorageStatus } from '../../storage/errors';
-import type { EnrollmentKind } from '../rows/tables';
 import {
   findingsView,
   historyView,

@@ -3,9 +3,9 @@
 // checkpoint it saves, and stops writing when a save answers 412 (another run took over) or when its own lease is
 // about to expire. So two overlapping runs never both write.
 import { z } from 'zod';
-import { type AuditStore } from '../store';
 import { isStorageStatus } from '../../storage/errors';
 import { CHECKPOINT_ROW, STATE_PARTITION } from '../rows/tables';
+import { type AuditStore } from '../store';
 
 export const scanPhaseSchema = z.enum(['groups', 'individuals', 'done']);
 export type ScanPhase = z.infer<typeof scanPhaseSchema>;

@@ -3,10 +3,10 @@
 // groups the audit knows); an individual enrollment has one only while it has findings.
 import { odata } from '@azure/data-tables';
 import type { EnrollmentGroup, IndividualEnrollment } from '../../dps/schemas';
-import { reviewEnrollment } from './enrollment-review';
 import { idKey } from '../../storage/keys';
-import type { AuditStore, RowAction } from '../store';
 import { findingsRowSchema, type FindingsRow } from '../rows/tables';
+import type { AuditStore, RowAction } from '../store';
+import { reviewEnrollment } from './enrollment-review';
 
 export interface FindingsSettings {
   expectedWebhookUrl: string | undefined;

@@ -4,8 +4,8 @@
 import { odata } from '@azure/data-tables';
 import { idKey } from '../../storage/keys';
 import { diffProblem, type Observation, type RowChange, type RowContext } from '../rows/problems';
-import type { AuditStore } from '../store';
 import { problemRowSchema, type EnrollmentKind, type ProblemRow, type Resolution } from '../rows/tables';
+import type { AuditStore } from '../store';
 
 export interface PassSettings {
   scanId: string;

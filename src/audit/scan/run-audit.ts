@@ -3,9 +3,9 @@
 import { readFileSync } from 'node:fs';
 import { DpsClient, type DpsClientOptions } from '../../dps/client';
 import { readSettings, type Settings, ConfigurationError } from '../../settings';
-import { runScan, type ScanOptions } from './scan';
-import { auditStoreFor } from '../store';
 import type { ScanRunRow } from '../rows/tables';
+import { auditStoreFor } from '../store';
+import { runScan, type ScanOptions } from './scan';
 
 export type AuditLog = (level: 'info' | 'warn', message: string) => void;
 

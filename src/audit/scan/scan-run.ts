@@ -4,11 +4,14 @@
 import type { DpsClient, Page } from '../../dps/client';
 import { DpsError, DpsNotFoundError } from '../../dps/errors';
 import type { DeviceRegistrationState, IndividualEnrollment } from '../../dps/schemas';
+import { groupPartition, INDIVIDUAL_PARTITION } from '../rows/keys';
+import { observeRegistration } from '../rows/problems';
+import type { AuditStore, RowAction } from '../store';
 import type { RunBudget } from './budget';
 import type { ScanLease } from './checkpoint';
 import { FindingsPass, type FindingsSettings } from './findings-pass';
-import { groupPartition, INDIVIDUAL_PARTITION } from '../rows/keys';
 import { mapLimit } from './map-limit';
+import { scanPages, type PageLoopRun, type PageScan, type PageScanResult, type Stop } from './page-loop';
 import {
   PartitionPass,
   writeChanges,
@@ -16,10 +19,7 @@ import {
   type PassSettings,
   type ProblemCounters,
 } from './partition-pass';
-import { scanPages, type PageLoopRun, type PageScan, type PageScanResult, type Stop } from './page-loop';
 import type { ScanCursor } from './scan-cursor';
-import { observeRegistration } from '../rows/problems';
-import type { AuditStore, RowAction } from '../store';
 
 export interface RunCounters extends ProblemCounters {
   enrollmentGroupsRead: number;

@@ -7,13 +7,13 @@ import type { DpsClient, DpsClientStats } from '../../dps/client';
 import { systemClock, type Clock } from '../../dps/clock';
 import { DpsThrottledError, DpsTransientError } from '../../dps/errors';
 import { redactSecrets } from '../../dps/redact';
+import { runRowKey } from '../rows/keys';
+import { RUNS_PARTITION, type RunOutcome, type ScanRunRow } from '../rows/tables';
+import type { AuditStore } from '../store';
 import { RunBudget } from './budget';
 import { LeaseLostError, ScanLease } from './checkpoint';
 import { ScanCursor } from './scan-cursor';
-import { runRowKey } from '../rows/keys';
 import { ScanRun, type RunCounters, type ScanProgress, type ScanRunContext } from './scan-run';
-import type { AuditStore } from '../store';
-import { RUNS_PARTITION, type RunOutcome, type ScanRunRow } from '../rows/tables';
 
 export type { ScanProgress } from './scan-run';
 

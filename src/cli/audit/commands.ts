@@ -1,9 +1,6 @@
 // `npm run audit -- <command>`: the audit tables as readable tables (or JSON), and a scan run on demand. Each
 // command is one entry of COMMANDS (usage lines and a runner); `decisions` reads allocate's decision table.
-import { UsageError } from '../shared/usage-error';
-import { readSettings, type Settings } from '../../settings';
-import { decodePageToken } from '../../storage/page-token';
-import type { ProblemFilters } from '../../audit/read/queries';
+import { errorCodeInput, idInput, kindInput, statusInput } from '../../audit/read/inputs';
 import {
   DEFAULT_TRANSITIONS,
   DEFAULT_TRANSITIONS_SINCE,
@@ -11,8 +8,8 @@ import {
   problemSummary,
   recentTransitions,
 } from '../../audit/read/overview';
-import { errorCodeInput, idInput, kindInput, statusInput } from '../../audit/read/inputs';
-import { countInput, sinceInput } from '../../http/inputs';
+import type { ProblemFilters } from '../../audit/read/queries';
+import { scanRunView, type ProblemView } from '../../audit/read/view-shapes';
 import {
   enrollmentFindings,
   problemsPage,
@@ -21,7 +18,15 @@ import {
   scanStatus,
 } from '../../audit/read/views';
 import { createAuditDpsClient, scanOptionsFrom } from '../../audit/scan/run-audit';
+import { runScan } from '../../audit/scan/scan';
 import { auditStoreFor, type AuditStore } from '../../audit/store';
+import { decisionSummary, MAX_SUMMARY_DAYS, readDecisions } from '../../decisions/queries';
+import { decisionStoreFor } from '../../decisions/store';
+import { OUTCOMES, type DecisionOutcome } from '../../decisions/table';
+import type { DecisionView } from '../../decisions/views';
+import { countInput, sinceInput } from '../../http/inputs';
+import { readSettings, type Settings } from '../../settings';
+import { decodePageToken } from '../../storage/page-token';
 import {
   parseCommandArgs as parse,
   validatedOption as option,
@@ -29,8 +34,7 @@ import {
 } from '../shared/args';
 import { EXIT } from '../shared/exit-codes';
 import type { CliIo } from '../shared/io';
-import { runScan } from '../../audit/scan/scan';
-import { scanRunView, type ProblemView } from '../../audit/read/view-shapes';
+import { UsageError } from '../shared/usage-error';
 import { settingsEnvironment } from './local-settings';
 import { ProgressLine, ScanProgressTracker, type ProgressStream } from './progress';
 import {
@@ -42,11 +46,7 @@ import {
   renderSummary,
   renderTransitions,
 } from './render';
-import { decisionSummary, MAX_SUMMARY_DAYS, readDecisions } from '../../decisions/queries';
 import { renderDecisions } from './render-decisions';
-import { decisionStoreFor } from '../../decisions/store';
-import { OUTCOMES, type DecisionOutcome } from '../../decisions/table';
-import type { DecisionView } from '../../decisions/views';
 
 export interface AuditCliIo extends CliIo {
   /** Errors and the scan's progress line (redrawn in place when it is a terminal). */

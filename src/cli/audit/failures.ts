@@ -1,9 +1,9 @@
 // One-line explanations of what stops an audit CLI command, for the operator: which setting, which endpoint,
 // what to start. Never a stack trace; secrets masked.
+import { type AuditStore } from '../../audit/store';
 import { redactSecrets } from '../../dps/redact';
 import { SettingsError, ConfigurationError } from '../../settings';
 import { QueryError, StorageError } from '../../storage/errors';
-import { type AuditStore } from '../../audit/store';
 import { LocalSettingsError } from './local-settings';
 
 const UNREACHABLE = new Set([

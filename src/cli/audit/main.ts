@@ -1,10 +1,10 @@
 // `npm run audit -- <command>`: list, history, scans, findings, scan and decisions (commands.ts). `main` takes its
 // streams, environment and folder as arguments, so tests run it in-process.
-import { COMMANDS, CliSession, commandUsage, usage, type AuditCliIo } from './commands';
 import { EXIT } from '../shared/exit-codes';
 import { runMain } from '../shared/run-main';
-import { explainFailure } from './failures';
 import { UsageError } from '../shared/usage-error';
+import { COMMANDS, CliSession, commandUsage, usage, type AuditCliIo } from './commands';
+import { explainFailure } from './failures';
 
 export type { AuditCliIo } from './commands';
 

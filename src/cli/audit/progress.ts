@@ -1,7 +1,7 @@
 // The progress line of `npm run audit -- scan` on stderr: redrawn in place on a terminal, printed as plain lines
 // every few seconds otherwise (CI logs, pipes), so a long scan never looks stuck.
-import { formatCount } from '../shared/format-table';
 import type { ScanProgress } from '../../audit/scan/scan';
+import { formatCount } from '../shared/format-table';
 import { formatDuration } from './render';
 
 export interface ProgressStream {

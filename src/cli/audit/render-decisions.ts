@@ -1,7 +1,7 @@
 // `npm run audit -- decisions` as text: one line per decision, oldest first, then a line per outcome and hub.
-import { formatTime } from './render';
-import { formatCount, NOT_APPLICABLE, renderTable, type Column } from '../shared/format-table';
 import type { DecisionSummary, DecisionView } from '../../decisions/views';
+import { formatCount, NOT_APPLICABLE, renderTable, type Column } from '../shared/format-table';
+import { formatTime } from './render';
 
 /** Reasons listed under the table at most. */
 const MAX_REASONS = 20;

@@ -1,6 +1,5 @@
 // The audit CLI's text output: aligned tables of problems, history, scan runs, findings, the problem summary and
 // recent transitions. Times are UTC.
-import { formatCount, NOT_APPLICABLE, renderTable, type Column } from '../shared/format-table';
 import type { ProblemSummary, RecentTransitions } from '../../audit/read/overview';
 import type {
   FindingsView,
@@ -9,6 +8,7 @@ import type {
   ScanRunView,
   ScanStateView,
 } from '../../audit/read/view-shapes';
+import { formatCount, NOT_APPLICABLE, renderTable, type Column } from '../shared/format-table';
 
 /** 2026-06-01T12:00:05.123Z -> "2026-06-01 12:00:05Z". */
 export function formatTime(date: Date | undefined): string {

@@ -13,8 +13,8 @@
 import type { TokenCredential } from '@azure/identity';
 import { Agent, request, type Dispatcher } from 'undici';
 import { redactSecrets } from '../../dps/redact';
-import { ConfigureError } from './errors';
 import { UsageError } from '../shared/usage-error';
+import { ConfigureError } from './errors';
 
 /** api-version of Microsoft.Web used for both calls; listed for both operations (newer ones exist: 2024-04-01, 2025-05-01). */
 export const ARM_WEB_API_VERSION = '2023-12-01';

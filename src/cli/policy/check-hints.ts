@@ -1,7 +1,7 @@
 // Hints for policy problems: what is allowed at a JSON path, and the likely intended name for a typo.
 // What is allowed comes from the policy's JSON Schema (generated from the zod schema), never from a copy.
-import { policyJsonSchema } from '../../allocation/policy-json-schema';
 import type { PolicyProblem } from '../../allocation/policy';
+import { policyJsonSchema } from '../../allocation/policy-json-schema';
 import { PLACEHOLDER_NAMES } from '../../allocation/templates';
 import { closest } from './closest';
 

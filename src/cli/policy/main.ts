@@ -6,11 +6,6 @@ import type { Policy } from '../../allocation/policy-schema';
 import type { WebhookOptions } from '../../allocation/webhook';
 import { redactSecrets } from '../../dps/redact';
 import { readSettings } from '../../settings';
-import { checkPolicyText, renderCheck } from './check';
-import { DEFAULT_ID_PATTERN, idsFromList, idsFromPattern, type DeviceIds } from './device-ids';
-import { explainRequest, renderExplanation } from './explain';
-import { simulate, type Scenario } from './simulate';
-import { renderSimulation } from './simulate-report';
 import {
   parseCommandArgs,
   stringOption,
@@ -21,6 +16,11 @@ import { EXIT } from '../shared/exit-codes';
 import type { CliIo } from '../shared/io';
 import { runMain } from '../shared/run-main';
 import { UsageError } from '../shared/usage-error';
+import { checkPolicyText, renderCheck } from './check';
+import { DEFAULT_ID_PATTERN, idsFromList, idsFromPattern, type DeviceIds } from './device-ids';
+import { explainRequest, renderExplanation } from './explain';
+import { simulate, type Scenario } from './simulate';
+import { renderSimulation } from './simulate-report';
 
 const DEFAULT_DEVICES = 10_000;
 const MAX_DEVICES = 10_000_000;

@@ -5,8 +5,8 @@ import { hubDirectory } from '../../allocation/hub-selection';
 import type { Policy } from '../../allocation/policy-schema';
 import { allocationRequestSchema, type AllocationRequest } from '../../allocation/request';
 import { answerAllocationRequest, type WebhookOptions } from '../../allocation/webhook';
-import type { DeviceIds } from './device-ids';
 import { UsageError } from '../shared/usage-error';
+import type { DeviceIds } from './device-ids';
 
 export interface Scenario {
   /** Where the policy came from, for reports (a file name). */
