@@ -1,10 +1,19 @@
 // The allocation benchmark's workload: a realistic 10-rule policy (globs, regexes, payload conditions, every
 // strategy, templates) and a fixed corpus of DPS webhook bodies whose deciding rule varies across requests.
+import {
+  dpsRequestBody,
+  HEATPUMPS_HUB,
+  SAMPLE_GROUP_ID,
+  TOASTERS_HUB,
+  type SampleDevice,
+} from '../dev/fixtures/dps-requests';
+import { HEATPUMPS_RULE, TOASTERS_RULE } from '../dev/fixtures/policies';
+import { createRandom } from '../dev/dps-emulator/rng';
 import type { PolicyInput } from '../src/allocation/policy-schema';
 
 const HUBS = {
-  toasters: 'contoso-toasters-hub-1098.azure-devices.net',
-  heatpumps: 'contoso-heatpumps-hub-1098.azure-devices.net',
+  toasters: TOASTERS_HUB,
+  heatpumps: HEATPUMPS_HUB,
   eu1: 'hub-eu-1.azure-devices.net',
   eu2: 'hub-eu-2.azure-devices.net',
   us1: 'hub-us-1.azure-devices.net',
@@ -40,24 +49,8 @@ export const BENCH_POLICY: PolicyInput = {
       strategy: { type: 'static' },
       initialTwin: { tags: { quarantined: true, reason: 'firmware {{payload.firmware}}' } },
     },
-    {
-      name: 'toasters',
-      match: { registrationId: '*-contoso-tstrsd-*' },
-      hubs: ['*-toasters-*'],
-      initialTwin: {
-        tags: { deviceType: 'toaster' },
-        properties: { desired: { state: 'ready', darknessSetting: 'medium' } },
-      },
-    },
-    {
-      name: 'heatpumps',
-      match: { registrationId: '*-contoso-hpsd-*' },
-      hubs: ['*-heatpumps-*'],
-      initialTwin: {
-        tags: { deviceType: 'heatpump' },
-        properties: { desired: { state: 'on', temperatureSetting: 65 } },
-      },
-    },
+    TOASTERS_RULE,
+    HEATPUMPS_RULE,
     {
       name: 'edge-gateways',
       match: { iotEdge: true, enrollmentGroupId: ['edge-*', { regex: '^gateways-[a-z]+$' }] },
@@ -124,32 +117,8 @@ const LINKED_HUB_LISTS: readonly string[][] = [
   [HUBS.eu1, HUBS.eu2, HUBS.us1, HUBS.asia1],
 ];
 
-/** mulberry32: a tiny seeded PRNG, so that the corpus is the same on every run. */
-function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-type Attestation = 'symmetricKey' | 'x509' | 'tpm';
-
-interface Device {
-  registrationId: string;
-  group?: string;
-  attestation: Attestation;
-  iotEdge?: boolean;
-  payload?: Record<string, unknown>;
-  currentHub?: string;
-  linkedHubs: string[];
-}
-
 /** One kind of device per rule (and one for the fallback), so that every rule decides part of the corpus. */
-const PERSONAS: ((n: number, pick: <T>(items: readonly T[]) => T) => Device)[] = [
+const PERSONAS: ((n: number, pick: <T>(items: readonly T[]) => T) => SampleDevice)[] = [
   (n, pick) => ({
     registrationId: `sensor-${n}`,
     group: 'field-sensors',
@@ -159,14 +128,14 @@ const PERSONAS: ((n: number, pick: <T>(items: readonly T[]) => T) => Device)[] =
   }),
   (n, pick) => ({
     registrationId: `${pick(['breakroom', 'kitchen', 'lobby'])}${n}-contoso-tstrsd-${n % 1000}`,
-    group: 'contoso-custom-allocated-devices',
+    group: SAMPLE_GROUP_ID,
     attestation: 'symmetricKey',
     payload: { MyDeviceFirmwareVersion: '12.0.2.5', MyDeviceProvisioningVersion: '1.0.0.0' },
     linkedHubs: pick([LINKED_HUB_LISTS[0]!, LINKED_HUB_LISTS[1]!]),
   }),
   (n, pick) => ({
     registrationId: `${pick(['basement', 'attic'])}${n}-contoso-hpsd-${n % 1000}`,
-    group: 'contoso-custom-allocated-devices',
+    group: SAMPLE_GROUP_ID,
     attestation: 'symmetricKey',
     linkedHubs: pick([LINKED_HUB_LISTS[0]!, LINKED_HUB_LISTS[1]!]),
   }),
@@ -242,77 +211,14 @@ const PERSONAS: ((n: number, pick: <T>(items: readonly T[]) => T) => Device)[] =
   }),
 ];
 
-function enrollmentAttestation(type: Attestation): Record<string, unknown> {
-  if (type === 'tpm')
-    return {
-      type,
-      tpm: {
-        endorsementKey: 'AToAAQALAAMAsgAgg3GXZ0SEs/gakMyNRqXXJP1S124GUgtk8qHaGzMUaaoABgCAAEMAEAgAAAAAAAEA',
-      },
-    };
-  if (type === 'x509') return { type, x509: { caReferences: { primary: 'contoso-root-ca' } } };
-  return { type };
-}
-
-/**
- * The webhook body DPS would send for a device (docs/dps-contract.md §1.2, shaped like the documented
- * samples).
- */
-function bodyOf(device: Device): Record<string, unknown> {
-  const enrollment = {
-    attestation: enrollmentAttestation(device.attestation),
-    capabilities: { iotEdge: device.iotEdge ?? false },
-    etag: '"13003fea-0000-0300-0000-62d1d5e50000"',
-    provisioningStatus: 'enabled',
-    reprovisionPolicy: { updateHubAssignment: true, migrateDeviceData: true },
-    createdDateTimeUtc: '2022-07-05T21:27:16.8123235Z',
-    lastUpdatedDateTimeUtc: '2022-07-15T21:02:29.5922255Z',
-    allocationPolicy: 'custom',
-    iotHubs: device.linkedHubs,
-    customAllocationDefinition: {
-      webhookUrl: 'https://dps-allocator.azurewebsites.net/api/allocate?****',
-      apiVersion: '2021-10-01',
-    },
-  };
-  const runtime: Record<string, unknown> = { registrationId: device.registrationId };
-  if (device.attestation === 'tpm') {
-    runtime.tpm = {
-      endorsementKey: 'AToAAQALAAMAsgAgg3GXZ0SEs/gakMyNRqXXJP1S124GUgtk8qHaGzMUaaoABgCAAEMAEAgAAAAAAAEA',
-      storageRootKey: 'ARgAAQALAAMAcgAAAAYAgAAQ',
-    };
-  } else if (device.attestation === 'x509') {
-    runtime.x509 = {};
-  } else {
-    runtime.symmetricKey = {};
-  }
-  if (device.currentHub) {
-    runtime.currentIotHubHostName = device.currentHub;
-    runtime.currentDeviceId = device.registrationId;
-  }
-  if (device.payload) runtime.payload = device.payload;
-  return {
-    ...(device.group === undefined
-      ? {
-          individualEnrollment: {
-            registrationId: device.registrationId,
-            deviceId: device.registrationId,
-            ...enrollment,
-          },
-        }
-      : { enrollmentGroup: { enrollmentGroupId: device.group, ...enrollment } }),
-    deviceRuntimeContext: runtime,
-    linkedHubs: device.linkedHubs,
-  };
-}
-
 /** `count` serialised webhook bodies, cycling through the personas in a shuffled but fixed order. */
 export function benchBodies(count: number, seed = 2024): string[] {
-  const random = seededRandom(seed);
+  const random = createRandom(seed); // fixed seed: the same corpus on every run
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const bodies: string[] = [];
   for (let n = 0; n < count; n++) {
     const persona = PERSONAS[Math.floor(random() * PERSONAS.length)]!;
-    bodies.push(JSON.stringify(bodyOf(persona(n, pick))));
+    bodies.push(JSON.stringify(dpsRequestBody({ iotEdge: false, ...persona(n, pick) })));
   }
   return bodies;
 }

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME } from '../dev/azurite';
+import { dpsRequestBody, HEATPUMPS_HUB, TOASTERS_HUB } from '../dev/fixtures/dps-requests';
 import { createAllocateHandler, type AllocateHandler } from '../src/decisions/allocate-handler';
 import { decisionRowFrom } from '../src/decisions/table';
 import { openDecisionSink } from '../src/decisions/table-sink';
@@ -33,16 +34,15 @@ function countingNotices(): DecisionNotices & { count: () => number } {
 }
 
 function requestBody(index: number): string {
-  const hubs = [
-    'contoso-toasters-hub-1098.azure-devices.net',
-    'contoso-heatpumps-hub-1098.azure-devices.net',
-  ];
   const kind = index % 3 === 0 ? 'hpsd' : index % 3 === 1 ? 'tstrsd' : 'other';
-  return JSON.stringify({
-    enrollmentGroup: { enrollmentGroupId: 'bench-fleet', attestation: { type: 'symmetricKey' } },
-    deviceRuntimeContext: { registrationId: `bench-contoso-${kind}-${index}`, symmetricKey: {} },
-    linkedHubs: hubs,
-  });
+  return JSON.stringify(
+    dpsRequestBody({
+      registrationId: `bench-contoso-${kind}-${index}`,
+      group: 'bench-fleet',
+      attestation: 'symmetricKey',
+      linkedHubs: [TOASTERS_HUB, HEATPUMPS_HUB],
+    }),
+  );
 }
 
 interface RunResult {

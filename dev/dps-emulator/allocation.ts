@@ -1,7 +1,7 @@
 // DPS's own allocation rules, pure: which hubs an enrollment may use (docs/dps-contract.md §1.2 linkedHubs),
 // the built-in `hashed` and `static` policies, and what the reprovision policy means for a device that is
 // already assigned (substatus, whether the hub may change, whether an initial twin applies).
-import type { EnrollmentGroup, IndividualEnrollment } from '../../src/dps/schemas';
+import type { EnrollmentGroup, IndividualEnrollment, InitialTwin } from '../../src/dps/schemas';
 import { hashToUnit } from './rng';
 import type { RegistrationSubstatus } from './store';
 
@@ -14,6 +14,16 @@ export interface LinkedHub {
 }
 
 type Enrollment = EnrollmentGroup | IndividualEnrollment;
+
+/** How allocating a registration ends, by any policy (the custom webhook's answer included). */
+export type AllocationResult =
+  | {
+      kind: 'assigned';
+      hub: string;
+      initialTwin: InitialTwin | undefined;
+      payload: Record<string, unknown> | undefined;
+    }
+  | { kind: 'failed'; errorCode: number; errorMessage: string };
 
 export interface ReprovisionSettings {
   updateHubAssignment: boolean;

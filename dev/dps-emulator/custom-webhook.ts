@@ -5,6 +5,7 @@ import type { Dispatcher } from 'undici';
 import { request } from 'undici';
 import type { EnrollmentGroup, IndividualEnrollment, InitialTwin } from '../../src/dps/schemas';
 import { initialTwinSchema } from '../../src/dps/schemas';
+import type { AllocationResult } from './allocation';
 import { ErrorCodes } from './errors';
 
 export interface WebhookRetrySchedule {
@@ -87,17 +88,8 @@ export function buildAllocationRequest(input: AllocationRequestInput): Record<st
   };
 }
 
-export type WebhookOutcome =
-  | {
-      kind: 'assigned';
-      hub: string;
-      initialTwin: InitialTwin | undefined;
-      payload: Record<string, unknown> | undefined;
-    }
-  | { kind: 'failed'; errorCode: number; errorMessage: string };
-
 export interface WebhookCallResult {
-  outcome: WebhookOutcome;
+  outcome: AllocationResult;
   /** HTTP status of every attempt (0 = no answer). */
   attemptStatuses: number[];
 }
@@ -107,11 +99,11 @@ export interface WebhookCallDeps {
   sleep: (ms: number) => Promise<void>;
 }
 
-function failed(errorCode: number, errorMessage: string): WebhookOutcome {
+function failed(errorCode: number, errorMessage: string): AllocationResult {
   return { kind: 'failed', errorCode, errorMessage };
 }
 
-function statusFailure(status: number): WebhookOutcome {
+function statusFailure(status: number): AllocationResult {
   return failed(ErrorCodes.customAllocationFailed, `Custom allocation failed with status code: ${status}`);
 }
 
@@ -125,7 +117,7 @@ function isJsonObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Maps a 200 answer to an assignment, or to the failure DPS records for it. */
-export function interpretSuccessBody(bodyText: string, linkedHubs: readonly string[]): WebhookOutcome {
+export function interpretSuccessBody(bodyText: string, linkedHubs: readonly string[]): AllocationResult {
   let body: unknown;
   try {
     body = JSON.parse(bodyText);
@@ -188,7 +180,7 @@ async function attempt(
   linkedHubs: readonly string[],
   settings: WebhookSettings,
   deps: WebhookCallDeps,
-): Promise<{ status: number; outcome: WebhookOutcome | 'retry' }> {
+): Promise<{ status: number; outcome: AllocationResult | 'retry' }> {
   let status: number;
   let text: string;
   try {

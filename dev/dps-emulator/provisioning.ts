@@ -1,8 +1,8 @@
 // One device registration, from request to final state: disabled enrollments, the built-in `hashed` and
 // `static` policies, custom allocation through the webhook, and the reprovision policy of a device that
 // was assigned before. The result is saved as the device's registration state.
-import type { EnrollmentGroup, IndividualEnrollment, InitialTwin } from '../../src/dps/schemas';
-import type { LinkedHub, PreviousAssignment } from './allocation';
+import type { EnrollmentGroup, IndividualEnrollment } from '../../src/dps/schemas';
+import type { AllocationResult, LinkedHub, PreviousAssignment } from './allocation';
 import {
   assignmentSubstatus,
   hashedHub,
@@ -11,7 +11,7 @@ import {
   staticHub,
   webhookLinkedHubs,
 } from './allocation';
-import type { AttestationContext, WebhookCallDeps, WebhookOutcome, WebhookSettings } from './custom-webhook';
+import type { AttestationContext, WebhookCallDeps, WebhookSettings } from './custom-webhook';
 import { buildAllocationRequest, callAllocationWebhook, maskWebhookUrl } from './custom-webhook';
 import { presentEnrollment } from './enrollments';
 import { ErrorCodes } from './errors';
@@ -25,7 +25,7 @@ export interface WebhookCallRecord {
   webhookUrl: string;
   request: Record<string, unknown>;
   attemptStatuses: number[];
-  outcome: WebhookOutcome;
+  outcome: AllocationResult;
 }
 
 export interface ProvisioningContext {
@@ -48,15 +48,6 @@ export interface RegistrationInput {
 interface PreviousAssignmentView extends PreviousAssignment {
   deviceId: string | undefined;
 }
-
-type AllocationResult =
-  | {
-      kind: 'assigned';
-      hub: string;
-      initialTwin: InitialTwin | undefined;
-      payload: Record<string, unknown> | undefined;
-    }
-  | { kind: 'failed'; errorCode: number; errorMessage: string };
 
 /** When no linked hub can take the device (emulator choice: DPS's code for this case is unknown). */
 const NO_HUB_AVAILABLE: AllocationResult = {

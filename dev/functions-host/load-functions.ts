@@ -7,8 +7,8 @@ import { describeRegistration, type RegisteredFunction } from './registered-func
 const FUNCTION_FILE = /\.(c?js|c?ts)$/;
 const NOT_A_FUNCTION_FILE = /\.d\.c?ts$|\.(test|spec)\.[cm]?[jt]s$/;
 
-export const JEST_MOCK_RECIPE =
-  "jest.mock('@azure/functions-core', () => jest.requireActual('<path to>/dev/functions-host/core-stub').functionsCoreStub, { virtual: true });";
+export const JEST_CORE_MAPPING =
+  "moduleNameMapper: { '^@azure/functions-core$': '<rootDir>/dev/functions-host/core-module.ts' }";
 
 /** The function files directly in `dir` (compiled .js or, under ts-jest, .ts), sorted by name. */
 export function listFunctionFiles(dir: string): string[] {
@@ -28,7 +28,7 @@ export function listFunctionFiles(dir: string): string[] {
 
 /**
  * The '@azure/functions-core' module as function code will see it. In plain node the stub is installed on the
- * spot; under jest the test file must mock the module (jest's loader does not go through Module._load).
+ * spot; under jest, jest.config.js maps the module to the stub (jest's loader does not go through Module._load).
  */
 export function acquireFunctionsCoreStub(): FunctionsCoreStub {
   let core = tryRequireCore();
@@ -39,13 +39,13 @@ export function acquireFunctionsCoreStub(): FunctionsCoreStub {
   }
   if (core === undefined) {
     throw new Error(
-      `${FUNCTIONS_CORE_MODULE} is not available. Under jest, add to the test file:\n  ${JEST_MOCK_RECIPE}`,
+      `${FUNCTIONS_CORE_MODULE} is not available. Under jest, add to jest.config.js:\n  ${JEST_CORE_MAPPING}`,
     );
   }
   if (!isFunctionsCoreStub(core)) {
     throw new Error(
       `${FUNCTIONS_CORE_MODULE} is provided by something else (a real worker or another mock); ` +
-        `the local host needs its own stub:\n  ${JEST_MOCK_RECIPE}`,
+        `the local host needs its own stub:\n  ${JEST_CORE_MAPPING}`,
     );
   }
   return core;
@@ -53,7 +53,7 @@ export function acquireFunctionsCoreStub(): FunctionsCoreStub {
 
 function tryRequireCore(): unknown {
   try {
-    // A plain require on purpose: under jest it is jest's require, which honours jest.mock.
+    // A plain require on purpose: under jest it is jest's require, which honours moduleNameMapper and jest.mock.
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     return require(FUNCTIONS_CORE_MODULE) as unknown;
   } catch (error) {

@@ -4,12 +4,12 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { startDpsEmulator, type DpsEmulator, type LinkedHub } from '../dps-emulator';
 import { readyLine } from '../dps-emulator/cli';
+import { HEATPUMPS_HUB, TOASTERS_HUB } from '../fixtures/dps-requests';
 import type { LocalStackPaths } from './paths';
 import { displayPath } from './paths';
 import type { LocalStackPart } from './types';
 
-export const TOASTERS_HUB = 'contoso-toasters-hub-1098.azure-devices.net';
-export const HEATPUMPS_HUB = 'contoso-heatpumps-hub-1098.azure-devices.net';
+export { HEATPUMPS_HUB, TOASTERS_HUB };
 export const GENERAL_HUBS = [
   'contoso-general-hub-1.azure-devices.net',
   'contoso-general-hub-2.azure-devices.net',

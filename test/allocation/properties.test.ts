@@ -14,7 +14,7 @@ import {
   registrationIdOf,
   validBodyArb,
 } from './support/dps-arbitraries';
-import { copyOf, officialSample } from './support/dps-bodies';
+import { copyOf, officialSample } from '../../dev/fixtures/dps-requests';
 
 // Fixed seed: CI runs the same cases every time. A failure report prints the seed and path to replay it.
 fc.configureGlobal({ seed: 0x0d95a110, numRuns: 200 });

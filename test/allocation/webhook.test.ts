@@ -8,7 +8,7 @@ import {
   reprovisionCapture,
   tpmBody,
   x509Body,
-} from './support/dps-bodies';
+} from '../../dev/fixtures/dps-requests';
 
 const allocator = compilePolicy(loadPolicy({ ALLOCATION_POLICY_PATH: 'policies/default.policy.json' }));
 const answer = (body: unknown, maxBodyBytes = 128 * 1024) =>

@@ -25,12 +25,6 @@ import {
   type ExpectedRow,
 } from '../audit/support/views-fixture';
 
-jest.mock(
-  '@azure/functions-core',
-  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
-  { virtual: true },
-);
-
 const KEY = 'dashboard-browser-test-key';
 const PREFIX = 'DashView';
 const SETTINGS = ['AUDIT_STORAGE_CONNECTION_STRING', 'AUDIT_TABLE_PREFIX'] as const;

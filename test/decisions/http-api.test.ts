@@ -15,12 +15,6 @@ import type { DecisionSummary, DecisionView } from '../../src/decisions/views';
 import { DecisionWriter } from '../../src/decisions/writer';
 import { eventually, groupRequest, HEATPUMPS_HUB, recordNotices, TOASTERS_HUB } from './support/decision-log';
 
-jest.mock(
-  '@azure/functions-core',
-  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
-  { virtual: true },
-);
-
 const KEY = 'decisions-api-test-key';
 const PREFIX = 'HostDecisions';
 const SETTINGS = ['AUDIT_STORAGE_CONNECTION_STRING', 'AUDIT_TABLE_PREFIX', 'DECISION_LOG_ENABLED'] as const;

@@ -14,7 +14,7 @@ import {
   stageDeployPackage,
   type StagedPackage,
 } from '../../dev/deploy-package/stage';
-import { officialSample } from '../allocation/support/dps-bodies';
+import { officialSample } from '../../dev/fixtures/dps-requests';
 import { transpileInto } from '../support/transpile';
 
 const repoRoot = path.resolve(__dirname, '../..');

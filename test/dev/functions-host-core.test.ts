@@ -11,12 +11,6 @@ import {
 } from '../../dev/functions-host';
 import { appEvents } from '../fixtures/recorder';
 
-jest.mock(
-  '@azure/functions-core',
-  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
-  { virtual: true },
-);
-
 const metadata = (name: string): CoreFunctionMetadata => ({
   name,
   bindings: { trigger1: { type: 'httpTrigger', direction: 'in', route: name, methods: ['GET'] } },

@@ -7,7 +7,7 @@ import { transpileInto } from '../support/transpile';
 // Plain node, as `npm start` runs it: dev/ and src/ are transpiled into a scratch project (inside the repository so
 // that node_modules resolve), a compiled-style function file goes to dist/src/functions, and start.js is spawned
 // with --no-demo and ephemeral ports (Azurite and the DPS emulator start too, with data under the scratch folder).
-// This is the path where the Module._load hook, not jest.mock, provides '@azure/functions-core'.
+// This is the path where the Module._load hook, not jest's module map, provides '@azure/functions-core'.
 
 const repoRoot = path.resolve(__dirname, '../..');
 let scratch: string;

@@ -6,12 +6,6 @@ import { applyLocalSettings, readLocalSettings, startFunctionsHost } from '../..
 import { isAuthorized, keysEqual, presentedKeys } from '../../dev/functions-host/function-keys';
 import { readRoutePrefix } from '../../dev/functions-host/host-json';
 
-jest.mock(
-  '@azure/functions-core',
-  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
-  { virtual: true },
-);
-
 let dir: string;
 beforeEach(() => {
   dir = fs.mkdtempSync(path.join(os.tmpdir(), 'functions-host-settings-'));

@@ -3,12 +3,6 @@ import { request } from 'undici';
 import { startFunctionsHost, type FunctionsHost, type FunctionsHostOptions } from '../../dev/functions-host';
 import { ticks, waitForTicks } from '../fixtures/recorder';
 
-jest.mock(
-  '@azure/functions-core',
-  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
-  { virtual: true },
-);
-
 const timerFile = path.join(__dirname, '../fixtures/functions-timers/tick.ts');
 
 async function startHost(

@@ -4,12 +4,6 @@ import { Readable } from 'node:stream';
 import { Agent, request } from 'undici';
 import { startFunctionsHost, type FunctionsHost, type FunctionsHostOptions } from '../../dev/functions-host';
 
-jest.mock(
-  '@azure/functions-core',
-  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
-  { virtual: true },
-);
-
 const fixtures = path.join(__dirname, '../fixtures/functions');
 const httpFixtures = ['echo.ts', 'ping.ts', 'default-methods.ts', 'admin-things.ts', 'explode.ts'].map((f) =>
   path.join(fixtures, f),

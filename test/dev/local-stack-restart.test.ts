@@ -7,30 +7,14 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import type * as StartModule from '../../dev/start';
 import type { LocalStack, LocalStackOptions } from '../../dev/start';
-
-jest.mock(
-  '@azure/functions-core',
-  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
-  { virtual: true },
-);
+import { saveStackEnvironment } from './support/stack-environment';
 
 const repoRoot = path.resolve(__dirname, '../..');
-const MANAGED = [
-  'AzureWebJobsStorage',
-  'AUDIT_STORAGE_CONNECTION_STRING',
-  'DPS_CONNECTION_STRING',
-  'DPS_CA_CERTIFICATE_PATH',
-  'AUDIT_SCHEDULE',
-  'AUDIT_ASSIGNING_GRACE_MINUTES',
-  'AUDIT_EXPECTED_WEBHOOK_URL',
-  'AUDIT_TABLE_PREFIX',
-  'LOCAL_FUNCTION_KEY',
-];
 /** Your own storage account, written by hand over the value the first start wrote. */
 const MY_STORAGE =
   'DefaultEndpointsProtocol=https;AccountName=mine;AccountKey=bXkta2V5;EndpointSuffix=core.windows.net';
 
-const savedEnv = Object.fromEntries(MANAGED.map((name) => [name, process.env[name]]));
+const savedEnv = saveStackEnvironment();
 let appRoot: string;
 let running: { stack: LocalStack; stop: () => Promise<void> } | undefined;
 
@@ -94,15 +78,12 @@ async function api(
 
 beforeAll(() => {
   appRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'local-stack-restart-'));
-  for (const name of MANAGED) delete process.env[name];
+  savedEnv.clear();
 });
 
 afterAll(async () => {
   await stop().catch(() => undefined);
-  for (const [name, value] of Object.entries(savedEnv)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  savedEnv.restore();
   if (appRoot) fs.rmSync(appRoot, { recursive: true, force: true });
 });
 

@@ -23,31 +23,13 @@ import { readDecisions } from '../../src/decisions/queries';
 import { DecisionStore } from '../../src/decisions/store';
 import { AuditStore } from '../../src/audit/store';
 import type { ProblemRow } from '../../src/audit/rows/tables';
-
-jest.mock(
-  '@azure/functions-core',
-  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
-  { virtual: true },
-);
+import { saveStackEnvironment } from './support/stack-environment';
 
 const repoRoot = path.resolve(__dirname, '../..');
-/** Settings the stack sets; the test's own process.env is put back afterwards. */
-const MANAGED = [
-  'AzureWebJobsStorage',
-  'AUDIT_STORAGE_CONNECTION_STRING',
-  'DPS_CONNECTION_STRING',
-  'DPS_CA_CERTIFICATE_PATH',
-  'AUDIT_SCHEDULE',
-  'AUDIT_ASSIGNING_GRACE_MINUTES',
-  'AUDIT_EXPECTED_WEBHOOK_URL',
-  'AUDIT_TABLE_PREFIX',
-  'LOCAL_FUNCTION_KEY',
-  'CUSTOM_SETTING',
-];
 /** The user's own schedule (environment) wins over the local default, and makes the timer run every 2 s. */
 const USER_SCHEDULE = '*/2 * * * * *';
 
-const savedEnv = Object.fromEntries(MANAGED.map((name) => [name, process.env[name]]));
+const savedEnv = saveStackEnvironment(['CUSTOM_SETTING']);
 let appRoot: string;
 const lines: string[] = [];
 let stack: LocalStack | undefined;
@@ -138,7 +120,7 @@ const wrongKey = group('demo-wrong-key').registrationIds;
 
 beforeAll(async () => {
   appRoot = fs.mkdtempSync(path.join(os.tmpdir(), 'local-stack-'));
-  for (const name of MANAGED) delete process.env[name];
+  savedEnv.clear();
   process.env.AUDIT_SCHEDULE = USER_SCHEDULE;
   // Your values in local.settings.json are kept, and win over the local defaults.
   fs.writeFileSync(
@@ -154,10 +136,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (stack) await stopLocalStack(stack.parts).catch(() => undefined);
-  for (const [name, value] of Object.entries(savedEnv)) {
-    if (value === undefined) delete process.env[name];
-    else process.env[name] = value;
-  }
+  savedEnv.restore();
   if (appRoot) fs.rmSync(appRoot, { recursive: true, force: true });
 });
 

@@ -4,36 +4,19 @@ import type { FunctionsHost } from '../../dev/functions-host';
 import { startFunctionsHost } from '../../dev/functions-host';
 import type { DpsEmulator } from '../../dev/dps-emulator';
 import { registerWithSdk } from '../../dev/dps-emulator/sdk-clients';
+import { HEATPUMPS_HUB as HEATPUMPS, TOASTERS_HUB as TOASTERS } from '../../dev/fixtures/dps-requests';
+import { EVERYTHING_ELSE_RULE, TOASTERS_RULE } from '../../dev/fixtures/policies';
 import { startTestEmulator, testKey } from '../dev/dps-emulator/support/emulator';
 
-jest.mock(
-  '@azure/functions-core',
-  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
-  {
-    virtual: true,
-  },
-);
-
-const TOASTERS = 'contoso-toasters-hub-1098.azure-devices.net';
-const HEATPUMPS = 'contoso-heatpumps-hub-1098.azure-devices.net';
 const SPARE = 'contoso-spare-hub.azure-devices.net';
 const FUNCTION_KEY = 'local-function-key-for-tests';
 
-// A policy in the spirit of the default one, plus a payload template and a rule that rejects.
+// The default policy's rules, plus a payload template and a rule that rejects.
 const policy = {
   rules: [
     { name: 'quarantine', match: { registrationId: 'blocked-*' }, hubs: ['nowhere-hub.azure-devices.net'] },
-    {
-      name: 'toasters',
-      match: { registrationId: '*-contoso-tstrsd-*' },
-      hubs: ['*-toasters-*'],
-      initialTwin: {
-        tags: { deviceType: 'toaster' },
-        properties: { desired: { state: 'ready', darknessSetting: 'medium' } },
-      },
-      payload: { hub: '{{hub}}', firmwareSeen: '{{payload.firmware}}', rule: '{{rule}}' },
-    },
-    { name: 'everything-else', strategy: { type: 'hashed' }, reprovision: 'sticky' },
+    { ...TOASTERS_RULE, payload: { hub: '{{hub}}', firmwareSeen: '{{payload.firmware}}', rule: '{{rule}}' } },
+    EVERYTHING_ELSE_RULE,
   ],
 };
 

@@ -1,16 +1,8 @@
 // The allocate function file: its registration, its answer and log line, and that it answers without storage
 // (the decision log says once that it is off). Decision rows themselves: test/decisions.
 import { HttpRequest, InvocationContext } from '@azure/functions';
-import { officialSample } from '../allocation/support/dps-bodies';
+import { officialSample } from '../../dev/fixtures/dps-requests';
 import { registeredFunction, stopRegisteredApp, triggerOf } from '../support/registered-functions';
-
-jest.mock(
-  '@azure/functions-core',
-  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
-  {
-    virtual: true,
-  },
-);
 
 const STORAGE_SETTINGS = ['AUDIT_STORAGE_CONNECTION_STRING', 'AzureWebJobsStorage', 'DECISION_LOG_ENABLED'];
 const saved = Object.fromEntries(STORAGE_SETTINGS.map((name) => [name, process.env[name]]));

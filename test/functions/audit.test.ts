@@ -2,14 +2,6 @@ import { InvocationContext } from '@azure/functions';
 import '../../src/functions/audit';
 import { registeredFunction, triggerOf } from '../support/registered-functions';
 
-jest.mock(
-  '@azure/functions-core',
-  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
-  {
-    virtual: true,
-  },
-);
-
 const audit = () =>
   registeredFunction('audit') as unknown as {
     handler: (timer: unknown, context: InvocationContext) => Promise<unknown>;

@@ -12,14 +12,6 @@ import { readBicep, type BicepFile } from './support/bicep-text';
 import { readYamlSubset, type YamlMap } from './support/yaml-subset';
 
 // Stands in for the Functions host so the allocate function's real route can be read.
-jest.mock(
-  '@azure/functions-core',
-  () => jest.requireActual('../../dev/functions-host/core-stub').functionsCoreStub,
-  {
-    virtual: true,
-  },
-);
-
 afterAll(stopRegisteredApp);
 
 /**

@@ -1,9 +1,7 @@
-// Function registrations captured by the local host's stand-in for the Functions host. A test file that imports
-// a function file declares, before anything else:
-//   jest.mock('@azure/functions-core', () => jest.requireActual('<rel>/dev/functions-host/core-stub').functionsCoreStub, { virtual: true });
-// (jest.mock must be written in the test file itself: jest hoists it there.)
-// Such a file also calls stopRegisteredApp() in afterAll: the allocate module opens its decision log on the next
-// turn of the event loop, and that must not happen after Jest has torn the test file's environment down.
+// Function registrations captured by the local host's stand-in for the Functions host: jest.config.js maps
+// '@azure/functions-core' to the stub, so a function file a test imports registers here. Such a test file calls
+// stopRegisteredApp() in afterAll: the allocate module opens its decision log on the next turn of the event
+// loop, and that must not happen after Jest has torn the test file's environment down.
 import { defaultFunctionRegistry, type CapturedRegistration } from '../../dev/functions-host/core-stub';
 import { runAppHooks } from '../../dev/functions-host/hooks';
 

@@ -1,11 +1,19 @@
 // fast-check generators of DPS custom-allocation webhook bodies (docs/dps-contract.md §1.2), valid ones only.
-// The shapes follow the documented samples in dps-bodies.ts; values vary where DPS lets them vary.
+// The bodies are dev/fixtures/dps-requests.ts's, shaped like the documented samples; values vary where DPS lets
+// them vary.
 import fc from 'fast-check';
+import {
+  dpsRequestBody,
+  HEATPUMPS_HUB,
+  SAMPLE_GROUP_ID,
+  TOASTERS_HUB,
+  type SampleAttestation,
+} from '../../../dev/fixtures/dps-requests';
 
 /** Hub host names the generated linkedHubs are drawn from; the test policies know some of them. */
 export const KNOWN_HUBS = [
-  'contoso-toasters-hub-1098.azure-devices.net',
-  'contoso-heatpumps-hub-1098.azure-devices.net',
+  TOASTERS_HUB,
+  HEATPUMPS_HUB,
   'hub-eu-1.azure-devices.net',
   'hub-eu-2.azure-devices.net',
   'hub-us-1.azure-devices.net',
@@ -72,53 +80,6 @@ export const payloadArb: fc.Arbitrary<Record<string, unknown>> = fc
   )
   .map(([known, extra]) => ({ ...extra, ...known }));
 
-type AttestationType = 'symmetricKey' | 'x509' | 'tpm';
-
-const TPM_ENDORSEMENT_KEY =
-  'AToAAQALAAMAsgAgg3GXZ0SEs/gakMyNRqXXJP1S124GUgtk8qHaGzMUaaoABgCAAEMAEAgAAAAAAAEA';
-
-function enrollmentAttestation(type: AttestationType): Record<string, unknown> {
-  switch (type) {
-    case 'symmetricKey':
-      return { type };
-    case 'tpm':
-      return { type, tpm: { endorsementKey: TPM_ENDORSEMENT_KEY } };
-    case 'x509':
-      return {
-        type,
-        x509: {
-          signingCertificates: {
-            primary: { info: { subjectName: 'CN=Contoso Intermediate CA', version: 3 } },
-          },
-        },
-      };
-  }
-}
-
-function runtimeAttestation(type: AttestationType): Record<string, unknown> {
-  switch (type) {
-    case 'symmetricKey':
-      return { symmetricKey: {} };
-    case 'tpm':
-      return { tpm: { endorsementKey: TPM_ENDORSEMENT_KEY, storageRootKey: 'ARgAAQALAAMAcgAAAAYAgAAQ' } };
-    case 'x509':
-      return { x509: { certificateInfo: { subjectName: 'CN=device' } } };
-  }
-}
-
-const enrollmentEnvelope = {
-  etag: '"13003fea-0000-0300-0000-62d1d5e50000"',
-  provisioningStatus: 'enabled',
-  reprovisionPolicy: { updateHubAssignment: true, migrateDeviceData: true },
-  createdDateTimeUtc: '2022-07-05T21:27:16.8123235Z',
-  lastUpdatedDateTimeUtc: '2022-07-15T21:02:29.5922255Z',
-  allocationPolicy: 'custom',
-  customAllocationDefinition: {
-    webhookUrl: 'https://fn.azurewebsites.net/api/allocate?****',
-    apiVersion: '2021-10-01',
-  },
-};
-
 export interface ValidBodyOptions {
   /** Registration ids to use; default registrationIdArb. */
   registrationId?: fc.Arbitrary<string>;
@@ -131,15 +92,12 @@ export function validBodyArb(options: ValidBodyOptions = {}): fc.Arbitrary<Recor
     fc.record({
       kind: fc.constant('group' as const),
       // DPS enrollment groups support symmetric keys and X.509 only.
-      attestation: fc.constantFrom<AttestationType>('symmetricKey', 'x509'),
-      id: fc.oneof(
-        fc.constantFrom('contoso-custom-allocated-devices', 'x509-gateways', 'edge-fleet'),
-        randomRegistrationId,
-      ),
+      attestation: fc.constantFrom<SampleAttestation>('symmetricKey', 'x509'),
+      id: fc.oneof(fc.constantFrom(SAMPLE_GROUP_ID, 'x509-gateways', 'edge-fleet'), randomRegistrationId),
     }),
     fc.record({
       kind: fc.constant('individual' as const),
-      attestation: fc.constantFrom<AttestationType>('symmetricKey', 'x509', 'tpm'),
+      attestation: fc.constantFrom<SampleAttestation>('symmetricKey', 'x509', 'tpm'),
       id: fc.constant(''),
     }),
   );
@@ -158,34 +116,17 @@ export function validBodyArb(options: ValidBodyOptions = {}): fc.Arbitrary<Recor
       payload: fc.option(payloadArb, { nil: undefined, freq: 3 }),
     })
     .map((g) => {
-      const runtime: Record<string, unknown> = {
-        registrationId: g.registrationId,
-        ...runtimeAttestation(g.enrollment.attestation),
-      };
       const current =
         g.currentHub === 'none' ? undefined : g.currentHub === 'linked' ? g.linkedHubs[0] : g.currentHub;
-      if (current !== undefined) {
-        runtime.currentIotHubHostName = g.currentHubCase ? current.toUpperCase() : current;
-        runtime.currentDeviceId = g.registrationId;
-      }
-      if (g.payload !== undefined) runtime.payload = g.payload;
-      const common = {
-        attestation: enrollmentAttestation(g.enrollment.attestation),
-        ...(g.iotEdge === undefined ? {} : { capabilities: { iotEdge: g.iotEdge } }),
-        ...enrollmentEnvelope,
-        iotHubs: g.linkedHubs,
-      };
-      const enrollmentField =
-        g.enrollment.kind === 'group'
-          ? { enrollmentGroup: { enrollmentGroupId: g.enrollment.id, ...common } }
-          : {
-              individualEnrollment: {
-                registrationId: g.registrationId,
-                deviceId: g.registrationId,
-                ...common,
-              },
-            };
-      return { ...enrollmentField, deviceRuntimeContext: runtime, linkedHubs: g.linkedHubs };
+      return dpsRequestBody({
+        registrationId: g.registrationId,
+        ...(g.enrollment.kind === 'group' ? { group: g.enrollment.id } : {}),
+        attestation: g.enrollment.attestation,
+        iotEdge: g.iotEdge,
+        linkedHubs: g.linkedHubs,
+        currentHub: current !== undefined && g.currentHubCase ? current.toUpperCase() : current,
+        payload: g.payload,
+      });
     });
 }
 

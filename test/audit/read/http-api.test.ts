@@ -18,12 +18,6 @@ import {
 } from '../support/views-fixture';
 import { closedPort } from '../../support/closed-port';
 
-jest.mock(
-  '@azure/functions-core',
-  () => jest.requireActual('../../../dev/functions-host/core-stub').functionsCoreStub,
-  { virtual: true },
-);
-
 const KEY = 'audit-api-test-key';
 const PREFIX = 'ApiViews';
 const SETTINGS = ['AUDIT_STORAGE_CONNECTION_STRING', 'AUDIT_TABLE_PREFIX'] as const;

@@ -4,7 +4,7 @@ import type { PolicyInput } from '../../../src/allocation/policy-schema';
 import { loadPolicy } from '../../../src/allocation/policy-source';
 import { answerAllocationRequest } from '../../../src/allocation/webhook';
 import { explainRequest, renderExplanation, type Explanation } from '../../../src/cli/policy/explain';
-import { copyOf, officialSample, reprovisionCapture } from '../../allocation/support/dps-bodies';
+import { copyOf, officialSample, reprovisionCapture } from '../../../dev/fixtures/dps-requests';
 
 const webhook = { maxBodyBytes: 128 * 1024 };
 const defaultPolicy = loadPolicy({ ALLOCATION_POLICY_PATH: 'policies/default.policy.json' });

@@ -1,7 +1,7 @@
 import { main } from '../../../src/cli/policy/main';
 import { EXIT } from '../../../src/cli/shared/exit-codes';
 import type { SimulationResult } from '../../../src/cli/policy/simulate';
-import { officialSample } from '../../allocation/support/dps-bodies';
+import { officialSample } from '../../../dev/fixtures/dps-requests';
 import { EQUAL_HUBS, NEW_HUB, tempFolder } from './support/policy-files';
 
 const folder = tempFolder();

@@ -3,8 +3,15 @@
 import { TableClient } from '@azure/data-tables';
 import { decisionRowSchema, type DecisionRow } from '../../../src/decisions/table';
 import type { DecisionNotices } from '../../../src/decisions/writer';
+import {
+  dpsRequestBody,
+  HEATPUMPS_HUB,
+  SAMPLE_GROUP_ID,
+  TOASTERS_HUB,
+} from '../../../dev/fixtures/dps-requests';
 
 export { startSilentServer, storageConnectionString, type SilentServer } from '../../support/silent-server';
+export { HEATPUMPS_HUB, TOASTERS_HUB };
 
 export interface RecordedNotices extends DecisionNotices {
   lines: { level: 'info' | 'warn'; message: string }[];
@@ -57,10 +64,7 @@ export async function eventually<T>(
   }
 }
 
-export const TOASTERS_HUB = 'contoso-toasters-hub-1098.azure-devices.net';
-export const HEATPUMPS_HUB = 'contoso-heatpumps-hub-1098.azure-devices.net';
-
-/** A DPS request body of a group member (docs/dps-contract.md §1.2). */
+/** A DPS request body of a group member (docs/dps-contract.md §1.2); the webhook URL carries a key to redact. */
 export function groupRequest(
   registrationId: string,
   options: {
@@ -70,23 +74,15 @@ export function groupRequest(
     payload?: Record<string, unknown>;
   } = {},
 ): string {
-  const linkedHubs = options.linkedHubs ?? [TOASTERS_HUB, HEATPUMPS_HUB];
-  return JSON.stringify({
-    enrollmentGroup: {
-      enrollmentGroupId: options.group ?? 'contoso-custom-allocated-devices',
-      attestation: { type: 'symmetricKey' },
-      iotHubs: linkedHubs,
-      customAllocationDefinition: {
-        webhookUrl: 'https://app.azurewebsites.net/api/allocate?code=secret-function-key',
-        apiVersion: '2021-10-01',
-      },
-    },
-    deviceRuntimeContext: {
+  return JSON.stringify(
+    dpsRequestBody({
       registrationId,
-      symmetricKey: {},
-      ...(options.currentHub ? { currentIotHubHostName: options.currentHub } : {}),
-      ...(options.payload ? { payload: options.payload } : {}),
-    },
-    linkedHubs,
-  });
+      group: options.group ?? SAMPLE_GROUP_ID,
+      attestation: 'symmetricKey',
+      linkedHubs: options.linkedHubs ?? [TOASTERS_HUB, HEATPUMPS_HUB],
+      currentHub: options.currentHub,
+      payload: options.payload,
+      webhookUrl: 'https://app.azurewebsites.net/api/allocate?code=secret-function-key',
+    }),
+  );
 }
