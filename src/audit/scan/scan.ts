@@ -132,7 +132,7 @@ export async function runScan(deps: ScanDependencies, options: ScanOptions): Pro
     } else {
       cursor = ScanCursor.resume(taken.checkpoint, startedAtMs);
       const scanned = await scanUnderLease(invocation, taken.lease, cursor);
-      result = await releasing(invocation, taken.lease, cursor, scanned);
+      result = await releaseLease(invocation, taken.lease, cursor, scanned);
     }
   } catch (error) {
     if (options.signal?.aborted) throw error;
@@ -237,7 +237,7 @@ function failedOutcome(error: unknown, pagesRead: number, deadline: AbortSignal)
  * Saves the checkpoint and gives the lease back. The checkpoint only holds positions whose writes are done, so it
  * is saved whatever stopped the run; a run whose lease was lost writes nothing more.
  */
-async function releasing(
+async function releaseLease(
   { log }: Invocation,
   lease: ScanLease,
   cursor: ScanCursor,
