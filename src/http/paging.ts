@@ -15,7 +15,8 @@ export function nextPageLink(
   const query = new URLSearchParams();
   for (const [name, value] of url.searchParams) {
     if (HOST_PARAMETERS.has(name) || name === 'continuationToken') continue;
-    query.set(name, pinned[name]?.toISOString() ?? value);
+    const at = Object.hasOwn(pinned, name) ? pinned[name] : undefined;
+    query.set(name, at?.toISOString() ?? value);
   }
   for (const [name, at] of Object.entries(pinned)) {
     if (at !== undefined && !query.has(name)) query.set(name, at.toISOString());

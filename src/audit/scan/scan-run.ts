@@ -88,6 +88,7 @@ export class ScanRun {
       pagesWritten: (nextToken) => cursor.pagesWritten(nextToken),
       pageRead: async (where) => {
         this.pages++;
+        await this.saveCheckpointIfDue();
         await context.onProgress?.({
           runId: context.runId,
           scanId: cursor.scanId,
@@ -96,7 +97,6 @@ export class ScanRun {
           registrationsRead: context.counters.registrationsRead,
           problemsSeen: context.counters.problemsSeen,
         });
-        await this.saveCheckpointIfDue();
       },
     };
   }
@@ -118,6 +118,7 @@ export class ScanRun {
 
   /** Saves the checkpoint now (it renews the lease). */
   async saveCheckpoint(): Promise<void> {
+    this.context.crashSignal?.throwIfAborted(); // a crashed run writes nothing more, its checkpoint included
     await this.context.lease.save(this.context.cursor.checkpoint());
     this.lastSaveMs = this.context.now();
   }

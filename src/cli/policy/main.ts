@@ -68,9 +68,7 @@ export function main(argv: readonly string[], io: CliIo): number {
       case 'simulate':
         return runSimulate(rest, io, cwd);
       default:
-        throw new UsageError(
-          `unknown command '${command}'; use check, explain or simulate (--help for usage)`,
-        );
+        throw new UsageError(`unknown command '${command}'; use check, explain or simulate`);
     }
   } catch (error) {
     if (error instanceof UsageError) {
@@ -135,10 +133,17 @@ function runSimulate(args: readonly string[], io: CliIo, cwd: string): number {
   return EXIT.ok;
 }
 
-/** The arguments of a command that reads one policy file. */
+/** The arguments of a command that reads one policy file; a missing file says where the usage is. */
 function parse(args: readonly string[], options: OptionsConfig) {
-  const { values, positionals } = parseCommandArgs(args, options, ['policy file']);
-  return { file: positionals[0]!, values };
+  try {
+    const { values, positionals } = parseCommandArgs(args, options, ['policy file']);
+    return { file: positionals[0]!, values };
+  } catch (error) {
+    if (error instanceof UsageError && /^which policy file/.test(error.message)) {
+      throw new UsageError(`${error.message} (--help for usage)`);
+    }
+    throw error;
+  }
 }
 
 function hubList(value: Values[string]): string[] {

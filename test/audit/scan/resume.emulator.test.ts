@@ -20,6 +20,7 @@ import {
   storeOn,
   type AuditTestEnvironment,
 } from '../support/environment';
+import { CHECKPOINT_ROW, STATE_PARTITION } from '../../../src/audit/rows/tables';
 
 const GROUPS = 10;
 const PER_GROUP = { assigned: 700, failed: 150, unassigned: 60, assigning: 50, disabled: 40 };
@@ -234,4 +235,25 @@ it('replays the pages of a run that died mid-scan without losing or repeating a 
   const rest = await scanUntilComplete(() => budgetedScan(store, clock));
   expect(new Set([...before, ...rest].map((run) => run.scanId)).size).toBe(1);
   await expectGroundTruth(store, transitions);
+});
+
+it('writes no checkpoint once the run crashed, even when a save is due at every page', async () => {
+  const store = env.newStore();
+  const clock = new JumpClock();
+  const crash = new AbortController();
+  const state = () => store.client('state').getEntity(STATE_PARTITION, CHECKPOINT_ROW);
+  let etagAtCrash: string | undefined;
+  await expect(
+    budgetedScan(store, clock, {
+      signal: crash.signal,
+      checkpointIntervalMs: 0,
+      onProgress: async (progress) => {
+        if (progress.pages !== 3) return;
+        etagAtCrash = (await state()).etag;
+        crash.abort();
+      },
+    }),
+  ).rejects.toThrow(/abort/i);
+  expect(etagAtCrash).toBeDefined();
+  expect((await state()).etag).toBe(etagAtCrash);
 });

@@ -198,7 +198,7 @@ describe('errors', () => {
     ['no command', [], /^Usage:/],
     ['an unknown command', ['lint', DEFAULT_POLICY], /^policy lint: unknown command 'lint'/],
     ['an unknown option', ['check', DEFAULT_POLICY, '--fast'], /^policy check: Unknown option '--fast'/],
-    ['no policy file', ['check'], /^policy check: which policy file\?/],
+    ['no policy file', ['check'], /^policy check: which policy file\? \(--help for usage\)$/m],
     ['a missing file', ['check', 'nope.json'], /^policy check: cannot read policy file nope\.json: ENOENT/],
     [
       'simulate without --linked-hubs',
