@@ -77,6 +77,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     const emulator = await started(() =>
       startEmulatorPart({
         port: options.dpsPort,
+        mqttPort: options.mqttPort,
+        mqttWebSocketPort: options.mqttWebSocketPort,
         paths,
         appRoot: options.appRoot,
         retryAfterSeconds: options.deviceRetryAfterSeconds ?? 1,
@@ -170,6 +172,8 @@ const USAGE = `Usage: npm start -- [options]
   --port N             Functions host port (default: local.settings.json Host.LocalHttpPort, else 7071; 0 = any free)
   --storage-port N     Azurite Table port (default ${DEFAULT_STORAGE_PORT}, which UseDevelopmentStorage=true means)
   --dps-port N         DPS emulator port (default ${DEFAULT_DPS_PORT})
+  --mqtt-port N        the emulator's MQTT over TLS port (default 8883)
+  --mqtt-ws-port N     the emulator's MQTT over WebSocket port (default 443, else any free port)
   --data-dir DIR       where the data is kept between starts (default ${DEFAULT_DATA_DIR})
   --reset              wipe the stored tables, emulator state and function key first
   --no-timers          do not run timer functions on their schedules
@@ -195,6 +199,8 @@ export function parseStartArgs(argv: readonly string[], cwd: string): LocalStack
       port: { type: 'string' },
       'storage-port': { type: 'string' },
       'dps-port': { type: 'string' },
+      'mqtt-port': { type: 'string' },
+      'mqtt-ws-port': { type: 'string' },
       'data-dir': { type: 'string' },
       'no-demo': { type: 'boolean' },
       'no-timers': { type: 'boolean' },
@@ -210,6 +216,8 @@ export function parseStartArgs(argv: readonly string[], cwd: string): LocalStack
     port: portOption('port', values.port, undefined),
     storagePort: portOption('storage-port', values['storage-port'], DEFAULT_STORAGE_PORT),
     dpsPort: portOption('dps-port', values['dps-port'], DEFAULT_DPS_PORT),
+    mqttPort: portOption('mqtt-port', values['mqtt-port'], undefined),
+    mqttWebSocketPort: portOption('mqtt-ws-port', values['mqtt-ws-port'], undefined),
     dataDir: path.resolve(cwd, values['data-dir'] ?? DEFAULT_DATA_DIR),
     enableTimers: !values['no-timers'],
     demo: !values['no-demo'],

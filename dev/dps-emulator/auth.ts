@@ -90,7 +90,10 @@ export function parseDeviceToken(
 ): ParsedSasToken {
   const token = parseSasToken(authorization);
   if (!token) throw unauthorized();
-  if ((token.keyName ?? '').toLowerCase() !== 'registration') throw unauthorized();
+  // The Node SDK sends skn=registration; the Python SDK and Embedded C send no skn (or an empty one), and DPS
+  // takes both (docs/dps-contract.md §3.3). Any other key name is a service policy's, not a device's.
+  const keyName = (token.keyName ?? '').toLowerCase();
+  if (keyName !== '' && keyName !== 'registration') throw unauthorized();
   if (token.resource.toLowerCase() !== `${idScope}/registrations/${registrationId}`.toLowerCase()) {
     throw unauthorized();
   }

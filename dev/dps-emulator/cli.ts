@@ -3,13 +3,16 @@
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { DpsEmulator, DpsEmulatorOptions } from './emulator';
-import { startDpsEmulator } from './emulator';
+import { DEFAULT_MQTT_PORT, DEFAULT_MQTT_WEBSOCKET_PORT, startOnStandardPorts } from './standard-ports';
 import type { SeedOptions } from './seeding';
 import { SEEDED_STATUSES } from './seeding';
 
 export const USAGE = `Usage: npm run dps-emulator -- [options]
 
   --port <n>                      HTTPS port on 127.0.0.1 (env DPS_EMULATOR_PORT; default 8443; 0 = any free port)
+  --mqtt-port <n>                 MQTT over TLS (env DPS_EMULATOR_MQTT_PORT; default 8883; 0 = any free port)
+  --mqtt-ws-port <n>              MQTT over WebSocket, path /$iothub/websocket (env DPS_EMULATOR_MQTT_WS_PORT;
+                                  default 443, or any free port where 443 cannot be bound)
   --data-file <path>              keep state in this file, reloaded on the next start (env DPS_EMULATOR_DATA_FILE)
   --cert-dir <path>               where the certificate PEM is written and reused (env DPS_EMULATOR_CERT_DIR;
                                   default .local/dps-emulator)
@@ -32,6 +35,8 @@ export interface CliConfig {
   seed: SeedOptions | undefined;
   verbose: boolean;
   help: boolean;
+  /** The WebSocket port was chosen (not 443 by default): no fallback when it cannot be bound. */
+  webSocketPortGiven: boolean;
 }
 
 function integer(value: string, flag: string, min: number, max: number): number {
@@ -68,6 +73,8 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv, cwd = 
       args: argv,
       options: {
         port: { type: 'string' },
+        'mqtt-port': { type: 'string' },
+        'mqtt-ws-port': { type: 'string' },
         'data-file': { type: 'string' },
         'cert-dir': { type: 'string' },
         'id-scope': { type: 'string' },
@@ -89,6 +96,18 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv, cwd = 
   }
   const options: DpsEmulatorOptions = {
     port: integer(values.port ?? env.DPS_EMULATOR_PORT ?? '8443', '--port', 0, 65535),
+    mqttPort: integer(
+      values['mqtt-port'] ?? env.DPS_EMULATOR_MQTT_PORT ?? String(DEFAULT_MQTT_PORT),
+      '--mqtt-port',
+      0,
+      65535,
+    ),
+    mqttWebSocketPort: integer(
+      values['mqtt-ws-port'] ?? env.DPS_EMULATOR_MQTT_WS_PORT ?? String(DEFAULT_MQTT_WEBSOCKET_PORT),
+      '--mqtt-ws-port',
+      0,
+      65535,
+    ),
     certificateDir: path.resolve(
       cwd,
       values['cert-dir'] ?? env.DPS_EMULATOR_CERT_DIR ?? '.local/dps-emulator',
@@ -126,7 +145,8 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv, cwd = 
       perGroup: parsePerGroup(values['seed-per-group']),
     };
   }
-  return { options, seed, verbose: values.verbose ?? false, help: values.help ?? false };
+  const webSocketPortGiven = (values['mqtt-ws-port'] ?? env.DPS_EMULATOR_MQTT_WS_PORT) !== undefined;
+  return { options, seed, verbose: values.verbose ?? false, help: values.help ?? false, webSocketPortGiven };
 }
 
 /** The one JSON line printed when the emulator is ready. */
@@ -140,6 +160,8 @@ export function readyLine(emulator: DpsEmulator): string {
     sdkServiceConnectionString: emulator.sdkServiceConnectionString,
     caCertificate: emulator.caCertificatePath,
     port: emulator.port,
+    mqttEndpoint: emulator.mqttEndpoint,
+    mqttWebSocketEndpoint: emulator.mqttWebSocketEndpoint,
     linkedHubs: emulator.linkedHubs.map((hub) => hub.hostName),
   });
 }
@@ -160,10 +182,11 @@ export async function runCli(
     io.stdout(USAGE);
     return undefined;
   }
-  const emulator = await startDpsEmulator({
-    ...config.options,
-    ...(config.verbose ? { log: (line: string) => io.stderr(line) } : {}),
-  });
+  const { emulator, webSocketFallback } = await startOnStandardPorts(
+    { ...config.options, ...(config.verbose ? { log: (line: string) => io.stderr(line) } : {}) },
+    config.webSocketPortGiven,
+  );
+  if (webSocketFallback) io.stderr(webSocketFallback);
   if (config.seed) {
     const result = emulator.seed(config.seed);
     io.stderr(

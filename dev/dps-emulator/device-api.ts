@@ -40,9 +40,19 @@ function authenticate(
   registrationId: string,
   deps: DeviceApiDeps,
 ): EnrollmentRef {
+  return enrollmentOfToken(headerValue(context, 'authorization'), idScopeSegment, registrationId, deps);
+}
+
+/** The enrollment a device's SAS token authenticates it with; a 401 when none does. */
+function enrollmentOfToken(
+  authorization: string | undefined,
+  idScopeSegment: string,
+  registrationId: string,
+  deps: DeviceApiDeps,
+): EnrollmentRef {
   if (idScopeSegment.toLowerCase() !== deps.idScope.toLowerCase()) throw unauthorized();
   const now = deps.nowSeconds();
-  const token = parseDeviceToken(headerValue(context, 'authorization'), deps.idScope, registrationId, now);
+  const token = parseDeviceToken(authorization, deps.idScope, registrationId, now);
   const signedWith = (keys: string[]) =>
     keys.length > 0 && deviceTokenSignedWith(token, deps.idScope, registrationId, keys, now);
 
@@ -65,6 +75,22 @@ function authenticate(
     if (signedWith(derived)) return { kind: 'group', group };
   }
   throw unauthorized();
+}
+
+/** Whether a device's SAS token authenticates it (MQTT checks it at CONNECT, before any request). */
+export function deviceTokenAccepted(
+  authorization: string,
+  idScope: string,
+  registrationId: string,
+  deps: DeviceApiDeps,
+): boolean {
+  try {
+    enrollmentOfToken(authorization, idScope, registrationId, deps);
+    return true;
+  } catch (error) {
+    if (error instanceof EmulatorHttpError) return false;
+    throw error;
+  }
 }
 
 /** DeviceRegistrationResult: the registration state, plus the group for symmetric-key group devices. */

@@ -1,11 +1,12 @@
-// startDpsEmulator: one emulated DPS instance on 127.0.0.1 (HTTPS, device and service APIs on one port),
-// with its certificate, keys, linked hubs, store, optional data file, fault plan and counters.
+// startDpsEmulator: one emulated DPS instance on 127.0.0.1 (HTTPS, device and service APIs on one port; the device
+// API over MQTT on another), with its certificate, keys, linked hubs, store, optional data file, fault plan and
+// counters.
 import { randomBytes } from 'node:crypto';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Server, Socket } from 'node:net';
 import { Agent } from 'undici';
 import { z } from 'zod';
 import { deriveDeviceKey } from '../../src/dps/sas';
@@ -14,7 +15,7 @@ import type { SharedAccessPolicy } from './auth';
 import { CERT_FILE_NAME, generateCertificatePems, loadOrCreateCertificate } from './certificate';
 import type { WebhookSettings } from './custom-webhook';
 import { DPS_WEBHOOK_RETRY } from './custom-webhook';
-import { matchDeviceRoute } from './device-api';
+import { deviceTokenAccepted, matchDeviceRoute } from './device-api';
 import { prepareEnrollmentGroup, prepareIndividualEnrollment, presentEnrollment } from './enrollments';
 import type { FaultPlan } from './faults';
 import { FaultInjector } from './faults';
@@ -25,12 +26,30 @@ import type { WebhookCallRecord } from './provisioning';
 import { runRegistration } from './provisioning';
 import type { SeedOptions, SeedResult } from './seeding';
 import { seedStore } from './seeding';
-import { createEmulatorServer } from './server';
+import { createMqttServer, createMqttWebSocketServer, MQTT_WEBSOCKET_PATH } from './mqtt-endpoint';
+import { createEmulatorServer, type ServerDeps } from './server';
 import { matchServiceRoute } from './service-api';
 import type { EmulatorStats } from './stats';
 import { StatsRecorder } from './stats';
 import type { RegistrationRecord } from './store';
 import { EmulatorStore, presentRegistrationState } from './store';
+
+/** Listens on 127.0.0.1:`port` (0: ephemeral); the error names the port. */
+async function listen(server: Server, port: number): Promise<void> {
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, '127.0.0.1', () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  } catch (error) {
+    throw new Error(`DPS emulator could not listen on 127.0.0.1:${port}: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+}
 
 export const OWNER_POLICY = 'provisioningserviceowner';
 export const READ_ONLY_POLICY = 'enrollmentread';
@@ -99,6 +118,10 @@ export const dpsEmulatorOptionsSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  /** The MQTT-over-TLS device endpoint; 0 (default) = an ephemeral port. Always bound to 127.0.0.1. */
+  mqttPort: z.number().int().min(0).max(65535).default(0),
+  /** MQTT over WebSocket (`wss://127.0.0.1:PORT/$iothub/websocket`); 0 (default) = an ephemeral port. */
+  mqttWebSocketPort: z.number().int().min(0).max(65535).default(0),
 });
 
 export type DpsEmulatorOptions = z.input<typeof dpsEmulatorOptionsSchema> & {
@@ -134,6 +157,14 @@ export interface DpsEmulator {
   readonly serviceEndpoint: string;
   /** `127.0.0.1:PORT`: the host name a service connection string names. */
   readonly serviceHostName: string;
+  /** The MQTT-over-TLS device endpoint's port (the device API, as `mqtts://127.0.0.1:PORT`). */
+  readonly mqttPort: number;
+  /** `mqtts://127.0.0.1:PORT`. */
+  readonly mqttEndpoint: string;
+  /** The MQTT-over-WebSocket endpoint's port. */
+  readonly mqttWebSocketPort: number;
+  /** `wss://127.0.0.1:PORT/$iothub/websocket`. */
+  readonly mqttWebSocketEndpoint: string;
   /** `HostName=127.0.0.1:PORT;SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=...` */
   readonly serviceConnectionString: string;
   /** Same, read-only policy `enrollmentread` (EnrollmentRead + RegistrationStatusRead). */
@@ -277,7 +308,7 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
       runRegistration(provisioning, registration, record),
   };
 
-  const server = createEmulatorServer(certificate, {
+  const serverDeps: ServerDeps = {
     match: (method, segments) =>
       matchServiceRoute(method, segments, serviceDeps) ?? matchDeviceRoute(method, segments, deviceDeps),
     stats,
@@ -285,22 +316,45 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
     sleep,
     log,
     maxBodyBytes: options.maxBodyBytes,
-  });
+  };
+  const server = createEmulatorServer(certificate, serverDeps);
+  const mqttDeps = {
+    dispatch: serverDeps,
+    idScope,
+    tokenAccepted: (authorization: string, scope: string, registrationId: string) =>
+      deviceTokenAccepted(authorization, scope, registrationId, deviceDeps),
+    maxPacketBytes: options.maxBodyBytes + 1024,
+    log,
+  };
+  const mqttServer = createMqttServer(certificate, mqttDeps);
+  const mqttWebSocketServer = createMqttWebSocketServer(certificate, mqttDeps);
+  const listening: Server[] = [];
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(options.port, '127.0.0.1', () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    for (const [listener, wanted] of [
+      [server, options.port],
+      [mqttServer, options.mqttPort],
+      [mqttWebSocketServer, options.mqttWebSocketPort],
+    ] as const) {
+      await listen(listener, wanted);
+      listening.push(listener);
+    }
   } catch (error) {
+    await Promise.all(listening.map((listener) => new Promise((resolve) => listener.close(resolve))));
     await dispatcher.destroy();
     if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });
-    const message = `DPS emulator could not listen on 127.0.0.1:${options.port}: ${(error as Error).message}`;
-    throw new Error(message, { cause: error });
+    throw error;
+  }
+  const mqttSockets = new Set<Socket>();
+  // Device connections are long-lived: stop() ends them (server.close alone would wait for every device).
+  for (const listener of [mqttServer, mqttWebSocketServer]) {
+    listener.on('connection', (socket: Socket) => {
+      mqttSockets.add(socket);
+      socket.once('close', () => mqttSockets.delete(socket));
+    });
   }
   port = (server.address() as AddressInfo).port;
+  const mqttPort = (mqttServer.address() as AddressInfo).port;
+  const mqttWebSocketPort = (mqttWebSocketServer.address() as AddressInfo).port;
 
   const stateFile = (): EmulatorStateFile => ({
     format: STATE_FILE_FORMAT,
@@ -335,6 +389,10 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
     deviceEndpoint: endpoint,
     serviceEndpoint: endpoint,
     serviceHostName,
+    mqttPort,
+    mqttEndpoint: `mqtts://127.0.0.1:${mqttPort}`,
+    mqttWebSocketPort,
+    mqttWebSocketEndpoint: `wss://127.0.0.1:${mqttWebSocketPort}${MQTT_WEBSOCKET_PATH}`,
     serviceConnectionString: connectionString(serviceHostName, OWNER_POLICY, owner.primaryKey),
     readOnlyConnectionString: connectionString(serviceHostName, READ_ONLY_POLICY, readOnly.primaryKey),
     sdkServiceConnectionString: connectionString('localhost', OWNER_POLICY, owner.primaryKey),
@@ -413,12 +471,17 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
     stop() {
       stopped ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+        const mqttClosed = new Promise<void>((resolve) => mqttServer.close(() => resolve()));
+        const webSocketClosed = new Promise<void>((resolve) => mqttWebSocketServer.close(() => resolve()));
         server.closeAllConnections();
+        for (const socket of mqttSockets) socket.destroy();
         abort.abort();
         await dispatcher.destroy();
         await operations.settled();
         await saver?.flush();
         await closed;
+        await mqttClosed;
+        await webSocketClosed;
         if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });
       })();
       return stopped;

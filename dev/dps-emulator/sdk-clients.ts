@@ -7,6 +7,8 @@ import { ConnectionString, SharedAccessSignature, anHourFromNow } from 'azure-io
 import { Http as HttpBase, RestApiClient } from 'azure-iot-http-base';
 import type { RegistrationResult } from 'azure-iot-provisioning-device';
 import { ProvisioningDeviceClient } from 'azure-iot-provisioning-device';
+import { MqttBase } from 'azure-iot-mqtt-base';
+import { Mqtt as DeviceMqtt, MqttWs as DeviceMqttWs } from 'azure-iot-provisioning-device-mqtt';
 import { Http as DeviceHttp } from 'azure-iot-provisioning-device-http';
 import { ProvisioningServiceClient } from 'azure-iot-provisioning-service';
 import { SymmetricKeySecurityClient } from 'azure-iot-security-symmetric-key';
@@ -53,6 +55,45 @@ export function createSdkDeviceClient(
     'localhost',
     emulator.idScope,
     new DeviceHttp(emulatorHttpBase(emulator)),
+    new SymmetricKeySecurityClient(registrationId, deviceKey),
+  );
+}
+
+/**
+ * The official device client over MQTT (TLS), symmetric key: `localhost:PORT` as the host (the MQTT transport takes
+ * a port), the emulator's certificate as the CA.
+ */
+export function createSdkMqttDeviceClient(
+  emulator: { mqttPort: number; idScope: string; caCertificatePem: string },
+  registrationId: string,
+  deviceKey: string,
+): ReturnType<typeof ProvisioningDeviceClient.create> {
+  const base = new MqttBase();
+  base.setOptions({ ca: emulator.caCertificatePem });
+  return ProvisioningDeviceClient.create(
+    `localhost:${emulator.mqttPort}`,
+    emulator.idScope,
+    new DeviceMqtt(base),
+    new SymmetricKeySecurityClient(registrationId, deviceKey),
+  );
+}
+
+/**
+ * The official device client over MQTT over WebSocket, symmetric key. The transport always dials
+ * `wss://{host}:443/$iothub/websocket`; its webSocketAgent option takes a PortAgent that goes to the emulator's port.
+ */
+export function createSdkMqttWsDeviceClient(
+  emulator: { mqttWebSocketPort: number; idScope: string; caCertificatePem: string },
+  registrationId: string,
+  deviceKey: string,
+): ReturnType<typeof ProvisioningDeviceClient.create> {
+  const base = new MqttBase();
+  const webSocketAgent = new PortAgent(emulator.mqttWebSocketPort, { ca: emulator.caCertificatePem });
+  base.setOptions({ ca: emulator.caCertificatePem, mqtt: { webSocketAgent } });
+  return ProvisioningDeviceClient.create(
+    'localhost',
+    emulator.idScope,
+    new DeviceMqttWs(base),
     new SymmetricKeySecurityClient(registrationId, deviceKey),
   );
 }

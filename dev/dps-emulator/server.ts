@@ -1,8 +1,8 @@
-// The HTTPS server: one port for both APIs (their paths do not collide: service paths start with
+// The HTTPS server (and dispatch, which the MQTT endpoint shares): one port for both APIs (their paths do not collide: service paths start with
 // /enrollmentGroups, /enrollments or /registrations, device paths with /{idScope}/registrations). Reads
 // bodies with a size limit, applies the fault plan, turns errors into DPS error bodies, and never answers
 // malformed input with a 500 or a stack trace.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import { EmulatorHttpError, ErrorCodes } from './errors';
 import type { FaultDecision, FaultInjector } from './faults';
@@ -88,6 +88,76 @@ function send(response: ServerResponse, answer: HttpAnswer, truncate: boolean): 
   response.end(payload);
 }
 
+/** A request to either API, whatever carried it (HTTPS, or MQTT mapped onto the device API's paths). */
+export interface DispatchRequest {
+  method: string;
+  url: URL;
+  headers: IncomingHttpHeaders;
+  /** Read only once the fault plan has not dropped the request. */
+  readBody: () => Promise<Buffer>;
+}
+
+/** The answer, or none when the fault plan resets the connection; `truncate` asks for half an answer. */
+export interface Dispatched {
+  answer: HttpAnswer | undefined;
+  truncate: boolean;
+}
+
+/** Routes a request, applies the fault plan, and turns every error into a DPS error answer (never a stack). */
+export async function dispatch(deps: ServerDeps, request: DispatchRequest): Promise<Dispatched> {
+  const { method, url } = request;
+  const segments = url.pathname.split('/').slice(1);
+  const route = deps.match(method, segments);
+  deps.stats.call(route?.name ?? 'unknown');
+
+  const decision = route ? deps.faults()?.decide(route.api, route.name) : undefined;
+  if (decision?.fault) deps.stats.fault(decision.fault);
+  if (decision?.fault === 'reset') return { answer: undefined, truncate: false };
+  if (decision && decision.delayMs > 0) await deps.sleep(decision.delayMs);
+
+  let answer: HttpAnswer;
+  try {
+    const body = await request.readBody();
+    const injected = decision ? faultAnswer(decision) : undefined;
+    if (injected) answer = injected;
+    else if (!route) {
+      throw new EmulatorHttpError(
+        404,
+        ErrorCodes.routeNotFound,
+        `No such resource: ${method} ${url.pathname.slice(0, 200)}`,
+      );
+    } else {
+      const context: RequestContext = {
+        method,
+        path: url.pathname,
+        segments,
+        query: url.searchParams,
+        headers: request.headers,
+        body,
+      };
+      answer = await route.handle(context);
+    }
+  } catch (error) {
+    if (error instanceof EmulatorHttpError) answer = errorAnswer(error);
+    else if (error instanceof BodyTooLargeError) {
+      answer = errorAnswer(
+        new EmulatorHttpError(
+          413,
+          ErrorCodes.payloadTooLarge,
+          `The request body exceeds ${deps.maxBodyBytes} bytes`,
+        ),
+      );
+    } else {
+      deps.log?.(`internal error on ${method} ${url.pathname}: ${(error as Error).message}`);
+      answer = errorAnswer(
+        new EmulatorHttpError(500, ErrorCodes.internalServerError, 'Internal error in the emulator'),
+      );
+    }
+  }
+  deps.stats.status(answer.status);
+  return { answer, truncate: decision?.fault === 'truncate' };
+}
+
 export function createEmulatorServer(
   tls: { certPem: string; keyPem: string },
   deps: ServerDeps,
@@ -95,62 +165,19 @@ export function createEmulatorServer(
   const handle = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
     const method = (request.method ?? 'GET').toUpperCase();
     const url = new URL(request.url ?? '/', 'https://emulator.invalid');
-    const segments = url.pathname.split('/').slice(1);
-    const route = deps.match(method, segments);
-    const routeName = route?.name ?? 'unknown';
-    deps.stats.call(routeName);
-
-    const decision = route ? deps.faults()?.decide(route.api, route.name) : undefined;
-    if (decision?.fault) deps.stats.fault(decision.fault);
-    if (decision?.fault === 'reset') {
+    const { answer, truncate } = await dispatch(deps, {
+      method,
+      url,
+      headers: request.headers,
+      readBody: () => readBody(request, deps.maxBodyBytes),
+    });
+    if (!answer) {
       request.socket.destroy();
       return;
     }
-    if (decision && decision.delayMs > 0) await deps.sleep(decision.delayMs);
-
-    let answer: HttpAnswer;
-    try {
-      const body = await readBody(request, deps.maxBodyBytes);
-      const injected = decision ? faultAnswer(decision) : undefined;
-      if (injected) answer = injected;
-      else if (!route) {
-        throw new EmulatorHttpError(
-          404,
-          ErrorCodes.routeNotFound,
-          `No such resource: ${method} ${url.pathname.slice(0, 200)}`,
-        );
-      } else {
-        const context: RequestContext = {
-          method,
-          path: url.pathname,
-          segments,
-          query: url.searchParams,
-          headers: request.headers,
-          body,
-        };
-        answer = await route.handle(context);
-      }
-    } catch (error) {
-      if (error instanceof EmulatorHttpError) answer = errorAnswer(error);
-      else if (error instanceof BodyTooLargeError) {
-        answer = errorAnswer(
-          new EmulatorHttpError(
-            413,
-            ErrorCodes.payloadTooLarge,
-            `The request body exceeds ${deps.maxBodyBytes} bytes`,
-          ),
-        );
-      } else {
-        deps.log?.(`internal error on ${method} ${url.pathname}: ${(error as Error).message}`);
-        answer = errorAnswer(
-          new EmulatorHttpError(500, ErrorCodes.internalServerError, 'Internal error in the emulator'),
-        );
-      }
-    }
-    deps.stats.status(answer.status);
     deps.log?.(`${method} ${url.pathname} -> ${answer.status}`);
     if (response.destroyed) return;
-    send(response, answer, decision?.fault === 'truncate');
+    send(response, answer, truncate);
   };
 
   const server = https.createServer({ key: tls.keyPem, cert: tls.certPem }, (request, response) => {

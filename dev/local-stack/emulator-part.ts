@@ -2,7 +2,12 @@
 // stack's data folder (so connection strings and the trusted certificate survive restarts), and a connection file.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { startDpsEmulator, type DpsEmulator, type LinkedHub } from '../dps-emulator';
+import type { DpsEmulator, LinkedHub } from '../dps-emulator';
+import {
+  DEFAULT_MQTT_PORT,
+  DEFAULT_MQTT_WEBSOCKET_PORT,
+  startOnStandardPorts,
+} from '../dps-emulator/standard-ports';
 import { readyLine } from '../dps-emulator/cli';
 import { HEATPUMPS_HUB, TOASTERS_HUB } from '../fixtures/dps-requests';
 import type { LocalStackPaths } from './paths';
@@ -32,6 +37,10 @@ function emulatorErrorsOnly(log: (line: string) => void): (line: string) => void
 
 export async function startEmulatorPart(options: {
   port: number;
+  /** Default DEFAULT_MQTT_PORT; any free port when `port` is 0. */
+  mqttPort?: number;
+  /** Default 443 where it can be bound; any free port when `port` is 0. */
+  mqttWebSocketPort?: number;
   paths: LocalStackPaths;
   appRoot: string;
   retryAfterSeconds: number;
@@ -39,22 +48,36 @@ export async function startEmulatorPart(options: {
 }): Promise<EmulatorPart> {
   const { paths } = options;
   let emulator: DpsEmulator;
+  let webSocketFallback: string | undefined;
+  const anyPort = options.port === 0;
   try {
-    emulator = await startDpsEmulator({
-      port: options.port,
-      dataFile: paths.emulatorStateFile,
-      certificateDir: paths.emulatorDir,
-      linkedHubs: LOCAL_LINKED_HUBS.map((hub) => ({ ...hub })),
-      retryAfterSeconds: options.retryAfterSeconds,
-      log: emulatorErrorsOnly(options.log),
-    });
+    ({ emulator, webSocketFallback } = await startOnStandardPorts(
+      {
+        port: options.port,
+        mqttPort: options.mqttPort ?? (anyPort ? 0 : DEFAULT_MQTT_PORT),
+        mqttWebSocketPort: options.mqttWebSocketPort ?? (anyPort ? 0 : DEFAULT_MQTT_WEBSOCKET_PORT),
+        dataFile: paths.emulatorStateFile,
+        certificateDir: paths.emulatorDir,
+        linkedHubs: LOCAL_LINKED_HUBS.map((hub) => ({ ...hub })),
+        retryAfterSeconds: options.retryAfterSeconds,
+        log: emulatorErrorsOnly(options.log),
+      },
+      options.mqttWebSocketPort !== undefined,
+    ));
   } catch (error) {
-    const inUse = /EADDRINUSE/.test((error as Error).message);
+    const message = (error as Error).message;
+    const port = Number(/127\.0\.0\.1:(\d+)/.exec(message)?.[1] ?? options.port);
+    const flag =
+      port === options.port
+        ? '--dps-port'
+        : port === DEFAULT_MQTT_WEBSOCKET_PORT
+          ? '--mqtt-ws-port'
+          : '--mqtt-port';
     throw new Error(
-      inUse
-        ? `The DPS emulator cannot listen on 127.0.0.1:${options.port}: the port is in use (another ` +
-            '`npm run dps-emulator`?). Stop it, or give --dps-port <n> (0 = any free port).'
-        : `The DPS emulator did not start: ${(error as Error).message}`,
+      /EADDRINUSE/.test(message)
+        ? `The DPS emulator cannot listen on 127.0.0.1:${port}: the port is in use (another ` +
+            `\`npm run dps-emulator\`?). Stop it, or give ${flag} <n> (0 = any free port).`
+        : `The DPS emulator did not start: ${message}`,
       { cause: error },
     );
   }
@@ -72,6 +95,9 @@ export async function startEmulatorPart(options: {
     banner: [
       `DPS emulator: ${emulator.deviceEndpoint} (device and service APIs), id scope ${emulator.idScope}, ` +
         `state in ${shown(paths.emulatorStateFile)}`,
+      `  MQTT: ${emulator.mqttEndpoint}, over WebSocket ${emulator.mqttWebSocketEndpoint} (symmetric keys; ` +
+        'username {idScope}/registrations/{registrationId}/api-version=2019-03-31, the device SAS token as password)',
+      ...(webSocketFallback ? [`  ${webSocketFallback}`] : []),
       `  linked hubs: ${emulator.linkedHubs.map((hub) => hub.hostName).join(', ')}`,
       `  connection strings (secret): ${shown(paths.emulatorConnectionFile)}; CA certificate: ` +
         shown(emulator.caCertificatePath),

@@ -25,6 +25,10 @@ export interface LocalStackOptions {
   storagePort: number;
   /** DPS emulator port; 0 = any free port. */
   dpsPort: number;
+  /** The emulator's MQTT-over-TLS port. Default 8883 (any free port when dpsPort is 0). */
+  mqttPort?: number;
+  /** The emulator's MQTT-over-WebSocket port. Default 443 where it can be bound (any free port when dpsPort is 0). */
+  mqttWebSocketPort?: number;
   /** Where Azurite, the emulator and the stack keep their data between starts. */
   dataDir: string;
   enableTimers: boolean;

@@ -2,6 +2,7 @@
 // the command line (arguments, environment, the ready line).
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
+import net from 'node:net';
 import path from 'node:path';
 import { CliUsageError, parseCliArguments, runCli } from '../../../dev/dps-emulator/cli';
 import { registerWithSdk } from '../../../dev/dps-emulator/sdk-clients';
@@ -123,11 +124,20 @@ describe('command line', () => {
     });
     expect(config.seed).toEqual({ groups: 2, perGroup: { assigned: 3, failed: 1 } });
     expect(parseCliArguments([], { DPS_EMULATOR_PORT: '9443' }).options.port).toBe(9443);
+    expect(parseCliArguments([], {})).toMatchObject({
+      options: { port: 8443, mqttPort: 8883, mqttWebSocketPort: 443 },
+      webSocketPortGiven: false,
+    });
+    expect(parseCliArguments(['--mqtt-port', '1883'], { DPS_EMULATOR_MQTT_WS_PORT: '8443' })).toMatchObject({
+      options: { mqttPort: 1883, mqttWebSocketPort: 8443 },
+      webSocketPortGiven: true,
+    });
   });
 
   it('explains bad arguments', () => {
     expect(() => parseCliArguments(['--port', 'abc'], {})).toThrow(CliUsageError);
     expect(() => parseCliArguments(['--unknown'], {})).toThrow(CliUsageError);
+    expect(() => parseCliArguments(['--mqtt-port', '70000'], {})).toThrow(/--mqtt-port/);
     expect(() => parseCliArguments(['--seed-per-group', 'weird=1'], {})).toThrow(/seed-per-group/);
     expect(() => parseCliArguments(['--webhook-retry', '1,2'], {})).toThrow(/webhook-retry/);
   });
@@ -136,7 +146,10 @@ describe('command line', () => {
     const out: string[] = [];
     const err: string[] = [];
     const emulator = await runCli(
-      ['--port', '0', '--cert-dir', directory, '--seed-groups', '1', '--seed-per-group', 'assigned=2'],
+      [
+        ...['--port', '0', '--mqtt-port', '0', '--mqtt-ws-port', '0', '--cert-dir', directory],
+        ...['--seed-groups', '1', '--seed-per-group', 'assigned=2'],
+      ],
       {},
       { stdout: (line) => out.push(line), stderr: (line) => err.push(line) },
     );
@@ -149,6 +162,8 @@ describe('command line', () => {
         idScope: emulator!.idScope,
         serviceConnectionString: emulator!.serviceConnectionString,
         caCertificate: path.join(directory, 'dps-emulator-cert.pem'),
+        mqttEndpoint: `mqtts://127.0.0.1:${emulator!.mqttPort}`,
+        mqttWebSocketEndpoint: `wss://127.0.0.1:${emulator!.mqttWebSocketPort}/$iothub/websocket`,
       });
       expect(ready.serviceConnectionString).toMatch(
         /^HostName=127\.0\.0\.1:\d+;SharedAccessKeyName=provisioningserviceowner;SharedAccessKey=.+$/,
@@ -163,5 +178,45 @@ describe('command line', () => {
       await runCli(['--help'], {}, { stdout: (line) => help.push(line), stderr: () => undefined }),
     ).toBeUndefined();
     expect(help[0]).toContain('Usage: npm run dps-emulator');
+  });
+});
+
+describe('MQTT over WebSocket on its default port', () => {
+  let holder: net.Server | undefined;
+
+  afterEach(async () => {
+    await new Promise((resolve) => (holder ? holder.close(resolve) : resolve(undefined)));
+    holder = undefined;
+  });
+
+  it('takes any free port, and says so, when 443 cannot be had', async () => {
+    // Hold 443 where this process may (as root); elsewhere the emulator cannot bind it either.
+    holder = net.createServer();
+    await new Promise<void>((resolve) => {
+      holder!.once('error', () => resolve());
+      holder!.listen(443, '127.0.0.1', () => resolve());
+    });
+    const err: string[] = [];
+    const emulator = await runCli(
+      ['--port', '0', '--mqtt-port', '0', '--cert-dir', directory],
+      {},
+      { stdout: () => undefined, stderr: (line) => err.push(line) },
+    );
+    try {
+      expect(emulator!.mqttWebSocketPort).not.toBe(443);
+      expect(err).toEqual([expect.stringMatching(/could not take port 443 .*it is on \d+/)]);
+    } finally {
+      await emulator?.stop();
+    }
+    await expect(
+      runCli(
+        ['--port', '0', '--mqtt-port', '0', '--mqtt-ws-port', '443', '--cert-dir', directory],
+        {},
+        {
+          stdout: () => undefined,
+          stderr: () => undefined,
+        },
+      ),
+    ).rejects.toThrow(/127\.0\.0\.1:443/);
   });
 });
