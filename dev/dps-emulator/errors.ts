@@ -17,6 +17,8 @@ export const ErrorCodes = {
   /** Method not allowed on a known path (emulator choice; DPS documents HTTP 405 only). */
   methodNotAllowed: 405000,
   /** ETag mismatch (HTTP 412 is documented; the numeric code is the IoT Hub one, UNCONFIRMED for DPS). */
+  /** The enrollment exists already (a bulk `create`); the numeric code is UNCONFIRMED. */
+  conflict: 409001,
   preconditionFailed: 412002,
   /** Request body too large (emulator choice; DPS documents a 96 KB message limit). */
   payloadTooLarge: 413000,

@@ -3,9 +3,9 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { badRequest } from './errors';
 
-// "alphanumeric characters plus : . _ -, up to 128, no special characters at start or end" (service.json);
-// the symmetric-key docs allow a trailing dash, so a dash is accepted at the end.
-const ID_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9:._-]{0,126}[A-Za-z0-9-])?$/;
+// "alphanumeric characters plus : . _ -, up to 128, no special characters at start or end" (the REST spec,
+// docs/dps-contract.md §2.1). Some Learn pages allow a trailing dash; the spec is what the service checks.
+const ID_PATTERN = /^[A-Za-z0-9](?:[A-Za-z0-9:._-]{0,126}[A-Za-z0-9])?$/;
 
 export function isValidId(id: string): boolean {
   return ID_PATTERN.test(id);
@@ -21,7 +21,7 @@ export function assertValidId(id: string, what: string): void {
   if (!isValidId(id)) {
     throw badRequest(
       `${what} '${id.slice(0, 140)}' is invalid: use 1-128 characters (letters, digits, ':', '.', '_', '-'), ` +
-        'starting with a letter or digit',
+        'starting and ending with a letter or digit',
     );
   }
 }

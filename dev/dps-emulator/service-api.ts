@@ -5,6 +5,7 @@ import { querySpecificationSchema } from '../../src/dps/schemas';
 import type { LinkedHub } from './allocation';
 import type { ServiceAuthContext, ServiceRight } from './auth';
 import { authorizeServiceCall } from './auth';
+import { runBulkOperation } from './bulk-enrollments';
 import { prepareEnrollmentGroup, prepareIndividualEnrollment, presentEnrollment } from './enrollments';
 import { badRequest } from './errors';
 import { assertValidId, decodePathSegment, idKey } from './ids';
@@ -88,8 +89,7 @@ export function matchServiceRoute(
   const collection = (['enrollmentGroups', 'enrollments', 'registrations'] as const).find((name) =>
     literal(first, name),
   );
-  if (!collection || second === undefined || second === '' || rest.length > 0) return undefined;
-
+  if (!collection || rest.length > 0) return undefined;
   const route = (
     name: string,
     right: ServiceRight,
@@ -109,6 +109,21 @@ export function matchServiceRoute(
       return run(context);
     },
   });
+
+  if (second === undefined || second === '') {
+    // POST /enrollments and /enrollmentGroups (with or without a trailing slash): bulk operations.
+    if (third !== undefined || collection === 'registrations') return undefined;
+    return method === 'POST'
+      ? route('bulk', 'EnrollmentWrite', (context) =>
+          runBulkOperation(
+            collection === 'enrollmentGroups',
+            jsonBody(context),
+            deps.store,
+            deps.linkedHubs(),
+          ),
+        )
+      : methodNotAllowed(`service.${collection}.bulk`, 'service', ['POST']);
+  }
 
   if (third === undefined) {
     if (collection !== 'registrations' && literal(second, 'query')) {

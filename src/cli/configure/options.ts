@@ -122,9 +122,9 @@ const CREATE_ONLY = [
   'reprovision-policy',
 ] as const;
 
-// DPS ids: letters, digits and `: . _ -`, up to 128, starting with a letter or digit
-// (docs/dps-contract.md §2.1).
-const ENROLLMENT_ID = /^[A-Za-z0-9](?:[A-Za-z0-9:._-]{0,127})$/;
+// DPS ids: letters, digits and `: . _ -`, up to 128, starting and ending with a letter or digit
+// (docs/dps-contract.md §2.1): an id DPS would refuse is a usage error here, not a 400 from DPS later.
+const ENROLLMENT_ID = /^[A-Za-z0-9](?:[A-Za-z0-9:._-]{0,126}[A-Za-z0-9])?$/;
 const HUB_HOST = /^[A-Za-z0-9](?:[A-Za-z0-9.-]{0,251}[A-Za-z0-9])?$/;
 const API_VERSION = /^\d{4}-\d{2}-\d{2}(?:-preview)?$/;
 const REPROVISION: readonly ReprovisionChoice[] = ['migrate', 'reset', 'never'];
@@ -179,7 +179,7 @@ function targetsFrom(groups: string[], individuals: string[]): EnrollmentTarget[
   const add = (kind: EnrollmentTarget['kind'], id: string) => {
     if (!ENROLLMENT_ID.test(id)) {
       throw new UsageError(
-        `'${id.slice(0, 140)}' is not a valid enrollment id (1-128 letters, digits, ':', '.', '_', '-')`,
+        `'${id.slice(0, 140)}' is not a valid enrollment id (1-128 letters, digits, ':', '.', '_', '-', starting and ending with a letter or digit)`,
       );
     }
     const key = `${kind}:${id.toLowerCase()}`; // DPS ids are case-insensitive

@@ -54,6 +54,10 @@ describe('configure usage errors', () => {
       /not a valid enrollment id/,
     ],
     [
+      ['--connection-string', CS, '--enrollment-group', 'ends-with-dot.', '--webhook-url', URL_WITH_KEY],
+      /not a valid enrollment id .*ending with a letter or digit/,
+    ],
+    [
       ['--connection-string', CS, '--enrollment-group', '-bad', '--webhook-url', URL_WITH_KEY],
       /--enrollment-group: write a value that starts with '-' as --enrollment-group=<value>/,
     ],

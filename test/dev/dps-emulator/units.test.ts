@@ -1,5 +1,5 @@
-// Pure parts of the emulator: the sorted key set and its tokens, DPS's allocation rules, and the webhook
-// request/answer mapping.
+// Pure parts of the emulator: the sorted key set and its tokens, DPS's allocation rules, the webhook
+// request/answer mapping, and the id rule.
 import fc from 'fast-check';
 import type { EnrollmentGroup } from '../../../src/dps/schemas';
 import {
@@ -14,6 +14,7 @@ import {
   interpretSuccessBody,
   maskWebhookUrl,
 } from '../../../dev/dps-emulator/custom-webhook';
+import { isValidId } from '../../../dev/dps-emulator/ids';
 import {
   SortedKeySet,
   decodeContinuationToken,
@@ -195,5 +196,26 @@ describe('custom allocation request and answer', () => {
     expect(codeOf('{"iotHubHostName":"hub-a.azure-devices.net","initialTwin":"x"}')).toBe(400207);
     expect(codeOf('[]')).toBe(400207);
     expect(codeOf('')).toBe(400207);
+  });
+});
+
+describe('ids', () => {
+  it('takes letters, digits and : . _ - up to 128, with a letter or digit at both ends', () => {
+    for (const id of ['a', 'device-01', 'sn:007.888_abc-mac', 'A'.repeat(128), '9x9']) {
+      expect({ id, valid: isValidId(id) }).toEqual({ id, valid: true });
+    }
+    for (const id of [
+      '',
+      'device-',
+      'device.',
+      'device:',
+      'device_',
+      '-device',
+      'a b',
+      'a/b',
+      'A'.repeat(129),
+    ]) {
+      expect({ id, valid: isValidId(id) }).toEqual({ id, valid: false });
+    }
   });
 });
