@@ -118,6 +118,12 @@ export const dpsEmulatorOptionsSchema = z.object({
     .int()
     .min(1024)
     .default(1024 * 1024),
+  /** Device API bodies and MQTT messages: DPS's 96 KB message limit (docs/dps-contract.md §2.5). */
+  maxDeviceBodyBytes: z
+    .number()
+    .int()
+    .min(1024)
+    .default(96 * 1024),
   /** The MQTT-over-TLS device endpoint; 0 (default) = an ephemeral port. Always bound to 127.0.0.1. */
   mqttPort: z.number().int().min(0).max(65535).default(0),
   /** MQTT over WebSocket (`wss://127.0.0.1:PORT/$iothub/websocket`); 0 (default) = an ephemeral port. */
@@ -316,6 +322,7 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
     sleep,
     log,
     maxBodyBytes: options.maxBodyBytes,
+    maxDeviceBodyBytes: options.maxDeviceBodyBytes,
   };
   const server = createEmulatorServer(certificate, serverDeps);
   const mqttDeps = {
@@ -323,7 +330,8 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
     idScope,
     tokenAccepted: (authorization: string, scope: string, registrationId: string) =>
       deviceTokenAccepted(authorization, scope, registrationId, deviceDeps),
-    maxPacketBytes: options.maxBodyBytes + 1024,
+    // Room for the topic and headers of a message whose payload is at the limit.
+    maxPacketBytes: options.maxDeviceBodyBytes + 1024,
     log,
   };
   const mqttServer = createMqttServer(certificate, mqttDeps);

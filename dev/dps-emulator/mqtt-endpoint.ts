@@ -12,7 +12,7 @@ import tls from 'node:tls';
 import * as mqttPacket from 'mqtt-packet';
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, Packet } from 'mqtt-packet';
 import { createWebSocketStream, WebSocketServer } from 'ws';
-import { dispatch, type ServerDeps } from './server';
+import { BodyTooLargeError, dispatch, type ServerDeps } from './server';
 
 /** The only topic filter a device subscribes to. */
 export const RESPONSE_TOPIC_FILTER = '$dps/registrations/res/#';
@@ -142,7 +142,8 @@ export function serveMqttConnection(stream: Duplex, deps: MqttEndpointDeps): voi
       method: register ? 'PUT' : 'GET',
       url,
       headers: { authorization: current.authorization, 'content-type': 'application/json' },
-      readBody: () => Promise.resolve(body),
+      readBody: (maxBytes) =>
+        body.length > maxBytes ? Promise.reject(new BodyTooLargeError()) : Promise.resolve(body),
     });
     if (!answer || truncate) return close('dropped by the fault plan');
     const retryAfter = answer.headers?.['retry-after'];

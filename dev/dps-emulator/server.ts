@@ -17,9 +17,11 @@ export interface ServerDeps {
   /** Request log (method, path without query, status); never headers or bodies. */
   log?: (line: string) => void;
   maxBodyBytes: number;
+  /** Device API bodies (and MQTT messages): DPS's documented message limit by default. */
+  maxDeviceBodyBytes: number;
 }
 
-class BodyTooLargeError extends Error {}
+export class BodyTooLargeError extends Error {}
 
 function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
@@ -94,7 +96,8 @@ export interface DispatchRequest {
   url: URL;
   headers: IncomingHttpHeaders;
   /** Read only once the fault plan has not dropped the request. */
-  readBody: () => Promise<Buffer>;
+  /** Fails with BodyTooLargeError past `maxBytes`. */
+  readBody: (maxBytes: number) => Promise<Buffer>;
 }
 
 /** The answer, or none when the fault plan resets the connection; `truncate` asks for half an answer. */
@@ -115,9 +118,10 @@ export async function dispatch(deps: ServerDeps, request: DispatchRequest): Prom
   if (decision?.fault === 'reset') return { answer: undefined, truncate: false };
   if (decision && decision.delayMs > 0) await deps.sleep(decision.delayMs);
 
+  const limit = route?.api === 'device' ? deps.maxDeviceBodyBytes : deps.maxBodyBytes;
   let answer: HttpAnswer;
   try {
-    const body = await request.readBody();
+    const body = await request.readBody(limit);
     const injected = decision ? faultAnswer(decision) : undefined;
     if (injected) answer = injected;
     else if (!route) {
@@ -141,11 +145,7 @@ export async function dispatch(deps: ServerDeps, request: DispatchRequest): Prom
     if (error instanceof EmulatorHttpError) answer = errorAnswer(error);
     else if (error instanceof BodyTooLargeError) {
       answer = errorAnswer(
-        new EmulatorHttpError(
-          413,
-          ErrorCodes.payloadTooLarge,
-          `The request body exceeds ${deps.maxBodyBytes} bytes`,
-        ),
+        new EmulatorHttpError(413, ErrorCodes.payloadTooLarge, `The request body exceeds ${limit} bytes`),
       );
     } else {
       deps.log?.(`internal error on ${method} ${url.pathname}: ${(error as Error).message}`);
@@ -169,7 +169,7 @@ export function createEmulatorServer(
       method,
       url,
       headers: request.headers,
-      readBody: () => readBody(request, deps.maxBodyBytes),
+      readBody: (maxBytes) => readBody(request, maxBytes),
     });
     if (!answer) {
       request.socket.destroy();

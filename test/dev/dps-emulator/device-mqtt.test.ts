@@ -90,6 +90,8 @@ async function rawConnection() {
     waiters.splice(0).forEach((wake) => wake());
   });
   socket.on('data', (chunk: Buffer) => parser.parse(chunk));
+  // The emulator may close a connection mid-write (an oversized packet): a reset, then 'close'.
+  socket.on('error', () => undefined);
   const closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
   return {
     send: (packet: Packet) => socket.write(mqttPacket.generate(packet)),
@@ -230,6 +232,38 @@ describe('the MQTT contract, raw', () => {
     }
   });
 
+  it("answers a register body past DPS's 96 KB message limit with a 413 on the response topic", async () => {
+    const registrationId = 'mqtt-raw-large';
+    const connection = await rawConnection();
+    try {
+      connection.send(
+        connectPacket(
+          registrationId,
+          tokenWithoutKeyName(registrationId, deriveDeviceKey(groupKey, registrationId)),
+        ),
+      );
+      expect(await connection.next('connack')).toMatchObject({ returnCode: ConnackCode.accepted });
+      const body = JSON.stringify({ registrationId, payload: { blob: 'x'.repeat(96 * 1024) } });
+      connection.send({
+        cmd: 'publish',
+        topic: '$dps/registrations/PUT/iotdps-register/?$rid=9',
+        payload: body,
+        qos: 0,
+        dup: false,
+        retain: false,
+      });
+      const answer = await connection.next('publish');
+      expect(answer.topic).toBe('$dps/registrations/res/413/?$rid=9');
+      expect(JSON.parse(answer.payload.toString())).toMatchObject({
+        errorCode: 413000,
+        message: expect.stringMatching(/98304 bytes/),
+      });
+      expect(emulator.getRegistration(registrationId)).toBeUndefined();
+    } finally {
+      connection.end();
+    }
+  });
+
   it.each([
     ['no password', () => connectPacket('mqtt-raw-1', undefined), ConnackCode.notAuthorized],
     [
@@ -286,7 +320,7 @@ describe('the MQTT contract, raw', () => {
     oversized.send({
       cmd: 'publish',
       topic: '$dps/registrations/PUT/iotdps-register/?$rid=1',
-      payload: Buffer.alloc(1024 * 1024 + 4096, 0x20),
+      payload: Buffer.alloc(200 * 1024, 0x20),
       qos: 0,
       dup: false,
       retain: false,

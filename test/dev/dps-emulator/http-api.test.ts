@@ -169,6 +169,22 @@ describe('malformed input', () => {
         code: 413000,
       },
       {
+        // Device API bodies: DPS's 96 KB message limit, whatever the service API takes (4 KiB in this suite).
+        method: 'PUT',
+        path: `/${emulator.idScope}/registrations/big-device/register?api-version=2019-03-31`,
+        body: JSON.stringify({ registrationId: 'big-device', payload: { blob: 'a'.repeat(96 * 1024) } }),
+        status: 413,
+        code: 413000,
+      },
+      {
+        // Under the device limit, past the service one: the device route answers (no token: 401).
+        method: 'PUT',
+        path: `/${emulator.idScope}/registrations/mid-device/register?api-version=2019-03-31`,
+        body: JSON.stringify({ registrationId: 'mid-device', payload: { blob: 'a'.repeat(8 * 1024) } }),
+        status: 401,
+        code: 401002,
+      },
+      {
         method: 'POST',
         path: `/registrations/no-such-group/query?${API}`,
         body: '{"query":"*"}',
