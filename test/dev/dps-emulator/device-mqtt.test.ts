@@ -109,6 +109,19 @@ async function rawConnection() {
   };
 }
 
+/** A raw connection of a group device of this suite, past an accepted CONNECT (its token has no `skn`). */
+async function connectedAsGroupDevice(registrationId: string) {
+  const connection = await rawConnection();
+  connection.send(
+    connectPacket(
+      registrationId,
+      tokenWithoutKeyName(registrationId, deriveDeviceKey(groupKey, registrationId)),
+    ),
+  );
+  expect(await connection.next('connack')).toMatchObject({ returnCode: ConnackCode.accepted });
+  return connection;
+}
+
 function connectPacket(
   registrationId: string,
   password: string | undefined,
@@ -182,15 +195,8 @@ describe('device registration over MQTT with the official SDK', () => {
 describe('the MQTT contract, raw', () => {
   it('takes a device token without skn, and answers register and polls on the response topic', async () => {
     const registrationId = 'mqtt-raw-no-skn';
-    const connection = await rawConnection();
+    const connection = await connectedAsGroupDevice(registrationId);
     try {
-      connection.send(
-        connectPacket(
-          registrationId,
-          tokenWithoutKeyName(registrationId, deriveDeviceKey(groupKey, registrationId)),
-        ),
-      );
-      expect(await connection.next('connack')).toMatchObject({ returnCode: ConnackCode.accepted });
       connection.send({
         cmd: 'subscribe',
         messageId: 1,
@@ -234,15 +240,8 @@ describe('the MQTT contract, raw', () => {
 
   it("answers a register body past DPS's 96 KB message limit with a 413 on the response topic", async () => {
     const registrationId = 'mqtt-raw-large';
-    const connection = await rawConnection();
+    const connection = await connectedAsGroupDevice(registrationId);
     try {
-      connection.send(
-        connectPacket(
-          registrationId,
-          tokenWithoutKeyName(registrationId, deriveDeviceKey(groupKey, registrationId)),
-        ),
-      );
-      expect(await connection.next('connack')).toMatchObject({ returnCode: ConnackCode.accepted });
       const body = JSON.stringify({ registrationId, payload: { blob: 'x'.repeat(96 * 1024) } });
       connection.send({
         cmd: 'publish',
