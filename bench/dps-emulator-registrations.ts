@@ -144,8 +144,15 @@ async function withSetup<T>(run: (setup: Setup) => Promise<T>): Promise<T> {
   const functionKey = randomBytes(16).toString('hex');
   const host = await startAllocateHostChild(functionKey);
   try {
-    // retry-after 0: devices poll again at once, so the figures show the emulator and webhook, not waiting.
-    const emulator = await startEmulatorChild(['--retry-after', '0']);
+    // No assignment delay, retry-after 0, no quotas: devices poll again at once, so the figures show the emulator
+    // and webhook, not waiting.
+    const emulator = await startEmulatorChild([
+      '--retry-after',
+      '0',
+      '--assignment-delay-ms',
+      '0',
+      '--no-quotas',
+    ]);
     try {
       const webhook = new URL(host.ready.url);
       webhook.searchParams.set('code', functionKey);

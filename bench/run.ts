@@ -6,12 +6,14 @@ import { auditBench } from './audit';
 import { decisionsBench } from './decisions';
 import { clientReadBench } from './dps-client-read';
 import { registrationsBench } from './dps-emulator-registrations';
+import { x509MqttBench } from './dps-emulator-x509';
 import { formatFigures, type BenchModule, type BenchOptions } from './figures';
 import { machineInfo } from './machine';
 
 const MODULES: readonly BenchModule[] = [
   allocationBench,
   registrationsBench,
+  x509MqttBench,
   clientReadBench,
   auditBench,
   decisionsBench,

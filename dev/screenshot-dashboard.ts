@@ -35,6 +35,8 @@ async function main(): Promise<void> {
     log: keep,
     hostLog: keep,
     deviceRetryAfterSeconds: 0,
+    deviceAssignmentDelayMs: 0,
+    deviceQuotas: false,
   }).catch((error: unknown) => {
     say(lines.join('\n'));
     throw error;

@@ -81,7 +81,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         mqttWebSocketPort: options.mqttWebSocketPort,
         paths,
         appRoot: options.appRoot,
-        retryAfterSeconds: options.deviceRetryAfterSeconds ?? 1,
+        retryAfterSeconds: options.deviceRetryAfterSeconds,
+        assignmentDelayMs: options.deviceAssignmentDelayMs,
+        quotas: options.deviceQuotas,
         log: (line) => write(formatLogLine('dps-emulator', 'warning', line)),
       }),
     );
@@ -131,6 +133,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             emulator: emulator.emulator,
             host: functions.host,
             functionKey: functions.functionKey,
+            dataDir: paths.dataDir,
             log: options.log,
             signal: options.signal,
           }),

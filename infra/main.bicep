@@ -90,6 +90,9 @@ param auditExpectedWebhookUrl string = ''
 @description('AUDIT_PAGE_SIZE: registration states per DPS query page; empty = the default in src/settings.ts.')
 param auditPageSize string = ''
 
+@description('AUDIT_CERTIFICATE_EXPIRY_WARNING_DAYS: days before an enrollment certificate expires that the audit warns; empty = the default in src/settings.ts.')
+param auditCertificateExpiryWarningDays string = ''
+
 @description('DECISION_LOG_ENABLED: true or false, whether allocate records each decision in the decision table; empty = the default in src/settings.ts.')
 param decisionLogEnabled string = ''
 
@@ -176,6 +179,10 @@ var appSettings = [
   {
     name: 'AUDIT_PAGE_SIZE'
     value: auditPageSize
+  }
+  {
+    name: 'AUDIT_CERTIFICATE_EXPIRY_WARNING_DAYS'
+    value: auditCertificateExpiryWarningDays
   }
   {
     // The decision table lives with the audit tables (AUDIT_STORAGE_CONNECTION_STRING, else AzureWebJobsStorage).

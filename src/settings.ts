@@ -100,6 +100,16 @@ export const settingsSchema = z.object({
     .describe(
       'The allocate URL enrollments should call (query ignored). Default: https://<WEBSITE_HOSTNAME>/api/allocate.',
     ),
+  AUDIT_CERTIFICATE_EXPIRY_WARNING_DAYS: z.coerce
+    .number()
+    .int()
+    .min(0)
+    .max(3650)
+    .default(30)
+    .describe(
+      'An enrollment X.509 certificate that expires within this many days is a certificate-expiring finding ' +
+        '(0: only expired and not yet valid certificates are).',
+    ),
   AUDIT_PAGE_SIZE: z.coerce
     .number()
     .int()

@@ -6,12 +6,15 @@ import type { ServerReady } from '../allocation-http-server';
 import { startBenchChild, type BenchChild } from './child-process';
 import type { EmulatorReady } from './emulator-child';
 
-/** Starts the emulator on an ephemeral 127.0.0.1 port; `args` are emulator CLI flags (see dev/dps-emulator/cli.ts). */
+/**
+ * Starts the emulator on ephemeral 127.0.0.1 ports (HTTPS, MQTT and MQTT over WebSocket: never the standard 8883
+ * and 443 a local stack may hold); `args` are emulator CLI flags (see dev/dps-emulator/cli.ts).
+ */
 export function startEmulatorChild(args: readonly string[]): Promise<BenchChild<EmulatorReady>> {
   return startBenchChild<EmulatorReady>(
     'DPS emulator',
     path.join(__dirname, 'emulator-child.js'),
-    ['--port', '0', ...args],
+    ['--port', '0', '--mqtt-port', '0', '--mqtt-ws-port', '0', ...args],
     process.env, // the child reads no DPS_EMULATOR_* variable: its flags say everything
   );
 }

@@ -4,11 +4,13 @@
 // bench/support/child-process.ts): the ready message carries the connection details, the CA certificate and the
 // seeding result; 'usage' also returns the emulator's counters since the previous 'usage'. The certificate goes
 // to a temporary directory removed on stop unless --cert-dir is given. Nothing of the environment is read.
+import { setMaxListeners } from 'node:events';
 import { parseCliArguments } from '../../dev/dps-emulator/cli';
 import {
   startDpsEmulator,
   type DpsEmulator,
   type EmulatorStats,
+  type EmulatorTiming,
   type SeedResult,
 } from '../../dev/dps-emulator';
 import type { ChildUsage } from './child-process';
@@ -19,6 +21,11 @@ export interface EmulatorReady {
   /** `https://127.0.0.1:PORT` */
   deviceEndpoint: string;
   port: number;
+  /** The device API over MQTT (TLS) and over WebSocket, on 127.0.0.1. */
+  mqttPort: number;
+  mqttWebSocketPort: number;
+  /** Assignment delay, retry-after and quotas the emulator runs with (its flags, else DPS-like defaults). */
+  timing: EmulatorTiming;
   idScope: string;
   /** Owner policy, `HostName=127.0.0.1:PORT;...` (this project's client). */
   serviceConnectionString: string;
@@ -47,11 +54,17 @@ async function start(argv: string[]): Promise<{ emulator: DpsEmulator; seed: See
 }
 
 async function main(argv: string[]): Promise<void> {
+  // The emulator's abortable waits (an assignment delay, a webhook retry) each listen to its one stop signal:
+  // hundreds of devices assigning at once, as with DPS timing, are not a listener leak.
+  setMaxListeners(10_000);
   const { emulator, seed } = await start(argv);
   const ready: EmulatorReady = {
     type: 'ready',
     deviceEndpoint: emulator.deviceEndpoint,
     port: emulator.port,
+    mqttPort: emulator.mqttPort,
+    mqttWebSocketPort: emulator.mqttWebSocketPort,
+    timing: emulator.timing,
     idScope: emulator.idScope,
     serviceConnectionString: emulator.serviceConnectionString,
     sdkServiceConnectionString: emulator.sdkServiceConnectionString,

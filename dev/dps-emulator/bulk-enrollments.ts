@@ -77,6 +77,24 @@ function applyItem(
   }
   const ifMatch = mode === 'updateIfMatchETag' ? String(item.etag ?? '') : undefined;
   if (ifMatch === '') throw badRequest(`${what}: updateIfMatchETag needs the enrollment's etag`);
-  if (groups) store.putGroup(prepareEnrollmentGroup(item, undefined, linkedHubs), ifMatch);
-  else store.putIndividual(prepareIndividualEnrollment(item, undefined, linkedHubs), ifMatch);
+  if (groups)
+    store.putGroup(
+      prepareEnrollmentGroup(
+        item,
+        undefined,
+        linkedHubs,
+        (existingId) => store.getGroup(existingId)?.value.attestation,
+      ),
+      ifMatch,
+    );
+  else
+    store.putIndividual(
+      prepareIndividualEnrollment(
+        item,
+        undefined,
+        linkedHubs,
+        (existingId) => store.getIndividual(existingId)?.value.attestation,
+      ),
+      ifMatch,
+    );
 }

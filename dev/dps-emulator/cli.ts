@@ -1,8 +1,10 @@
 // `npm run dps-emulator -- [options]`: starts the emulator standalone and prints one JSON line when ready
 // (endpoints, id scope, connection strings, CA certificate path). Stops cleanly (and saves) on SIGINT/SIGTERM.
 import path from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import type { DpsEmulator, DpsEmulatorOptions } from './emulator';
+import type { QuotasOption } from './quotas';
 import { DEFAULT_MQTT_PORT, DEFAULT_MQTT_WEBSOCKET_PORT, startOnStandardPorts } from './standard-ports';
 import type { SeedOptions } from './seeding';
 import { SEEDED_STATUSES } from './seeding';
@@ -18,7 +20,15 @@ export const USAGE = `Usage: npm run dps-emulator -- [options]
                                   default .local/dps-emulator)
   --id-scope <scope>              id scope (env DPS_EMULATOR_ID_SCOPE)
   --linked-hub <host[=weight]>    a linked IoT hub; repeat for several (env DPS_EMULATOR_LINKED_HUBS, comma-separated)
-  --retry-after <seconds>         retry-after of 202 answers to devices (default 1)
+  --retry-after <seconds>         retry-after of 202 answers to devices (env DPS_EMULATOR_RETRY_AFTER; default 3)
+  --assignment-delay-ms <ms>      how long an assignment takes, the device polling meanwhile
+                                  (env DPS_EMULATOR_ASSIGNMENT_DELAY_MS; default 4000; 0 = at once)
+  --registrations-per-minute <n>  device registrations per minute (env DPS_EMULATOR_REGISTRATIONS_PER_MINUTE;
+                                  default DPS's 1000); more are answered 429 with retry-after
+  --polls-per-10s <n>             operation polls per 10 s per device (env DPS_EMULATOR_POLLS_PER_10S; default
+                                  DPS's 5); more are answered 429 with retry-after
+  --no-quotas                     neither quota (env DPS_EMULATOR_NO_QUOTAS=1)
+  --verified-ca <name=file.pem>   a verified CA certificate that X.509 groups name in caReferences; repeat for several
   --webhook-timeout-ms <ms>       custom allocation webhook timeout per attempt (default 10000)
   --webhook-retry <n,first,step>  retries of webhook answers >= 429 (default DPS's 10,1000,9000)
   --allow-non-loopback-webhooks   also call webhooks that are not on 127.0.0.1/localhost
@@ -54,6 +64,23 @@ function parseLinkedHub(spec: string): { hostName: string; allocationWeight?: nu
     : { hostName, allocationWeight: integer(weight, '--linked-hub weight', 1, 1000) };
 }
 
+function verifiedCertificates(specs: readonly string[], cwd: string): Record<string, string> {
+  const certificates: Record<string, string> = {};
+  for (const spec of specs) {
+    const equals = spec.indexOf('=');
+    const name = spec.slice(0, equals).trim();
+    const file = spec.slice(equals + 1).trim();
+    if (equals <= 0 || !file)
+      throw new CliUsageError(`--verified-ca '${spec}' should be <name>=<certificate file>`);
+    try {
+      certificates[name] = readFileSync(path.resolve(cwd, file), 'utf8');
+    } catch (error) {
+      throw new CliUsageError(`--verified-ca ${name}: cannot read ${file} (${(error as Error).message})`);
+    }
+  }
+  return certificates;
+}
+
 function parsePerGroup(spec: string): SeedOptions['perGroup'] {
   const perGroup: Record<string, number> = {};
   for (const part of spec.split(',')) {
@@ -64,6 +91,42 @@ function parsePerGroup(spec: string): SeedOptions['perGroup'] {
     perGroup[status] = integer(value, `--seed-per-group ${status}`, 0, 1_000_000);
   }
   return perGroup;
+}
+
+function envFlag(value: string | undefined, name: string): boolean {
+  if (value === undefined || value === '' || value === '0' || value === 'false') return false;
+  if (value === '1' || value === 'true') return true;
+  throw new CliUsageError(`${name} must be 1, true, 0 or false`);
+}
+
+/** The quotas the flags ask for; undefined: DPS's. The windows stay DPS's (a minute, 10 s). */
+function parseQuotas(
+  off: boolean,
+  registrationsPerMinute: string | undefined,
+  pollsPer10s: string | undefined,
+): QuotasOption | undefined {
+  if (off) {
+    if (registrationsPerMinute !== undefined || pollsPer10s !== undefined) {
+      throw new CliUsageError(
+        '--no-quotas leaves no quota to set (--registrations-per-minute, --polls-per-10s)',
+      );
+    }
+    return false;
+  }
+  if (registrationsPerMinute === undefined && pollsPer10s === undefined) return undefined;
+  return {
+    ...(registrationsPerMinute === undefined
+      ? {}
+      : {
+          registrations: {
+            limit: integer(registrationsPerMinute, '--registrations-per-minute', 1, 1_000_000),
+            windowMs: 60_000,
+          },
+        }),
+    ...(pollsPer10s === undefined
+      ? {}
+      : { polls: { limit: integer(pollsPer10s, '--polls-per-10s', 1, 1_000_000), windowMs: 10_000 } }),
+  };
 }
 
 export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv, cwd = process.cwd()): CliConfig {
@@ -79,7 +142,12 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv, cwd = 
         'cert-dir': { type: 'string' },
         'id-scope': { type: 'string' },
         'linked-hub': { type: 'string', multiple: true },
+        'verified-ca': { type: 'string', multiple: true },
         'retry-after': { type: 'string' },
+        'assignment-delay-ms': { type: 'string' },
+        'registrations-per-minute': { type: 'string' },
+        'polls-per-10s': { type: 'string' },
+        'no-quotas': { type: 'boolean' },
         'webhook-timeout-ms': { type: 'string' },
         'webhook-retry': { type: 'string' },
         'allow-non-loopback-webhooks': { type: 'boolean' },
@@ -119,8 +187,18 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv, cwd = 
   if (idScope) options.idScope = idScope;
   const hubSpecs = values['linked-hub'] ?? env.DPS_EMULATOR_LINKED_HUBS?.split(',').filter((s) => s.trim());
   if (hubSpecs && hubSpecs.length > 0) options.linkedHubs = hubSpecs.map(parseLinkedHub);
-  if (values['retry-after'] !== undefined)
-    options.retryAfterSeconds = integer(values['retry-after'], '--retry-after', 0, 60);
+  const retryAfter = values['retry-after'] ?? env.DPS_EMULATOR_RETRY_AFTER;
+  if (retryAfter !== undefined) options.retryAfterSeconds = integer(retryAfter, '--retry-after', 0, 60);
+  const assignmentDelay = values['assignment-delay-ms'] ?? env.DPS_EMULATOR_ASSIGNMENT_DELAY_MS;
+  if (assignmentDelay !== undefined) {
+    options.assignmentDelayMs = integer(assignmentDelay, '--assignment-delay-ms', 0, 600_000);
+  }
+  const quotas = parseQuotas(
+    values['no-quotas'] ?? envFlag(env.DPS_EMULATOR_NO_QUOTAS, 'DPS_EMULATOR_NO_QUOTAS'),
+    values['registrations-per-minute'] ?? env.DPS_EMULATOR_REGISTRATIONS_PER_MINUTE,
+    values['polls-per-10s'] ?? env.DPS_EMULATOR_POLLS_PER_10S,
+  );
+  if (quotas !== undefined) options.quotas = quotas;
   if (values['webhook-timeout-ms'] !== undefined) {
     options.webhookTimeoutMs = integer(values['webhook-timeout-ms'], '--webhook-timeout-ms', 1, 300_000);
   }
@@ -136,6 +214,7 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv, cwd = 
     };
   }
   if (values['allow-non-loopback-webhooks']) options.allowNonLoopbackWebhooks = true;
+  if (values['verified-ca']) options.verifiedCertificates = verifiedCertificates(values['verified-ca'], cwd);
   let seed: SeedOptions | undefined;
   if (values['seed-groups'] !== undefined || values['seed-per-group'] !== undefined) {
     if (values['seed-per-group'] === undefined)
@@ -163,6 +242,7 @@ export function readyLine(emulator: DpsEmulator): string {
     mqttEndpoint: emulator.mqttEndpoint,
     mqttWebSocketEndpoint: emulator.mqttWebSocketEndpoint,
     linkedHubs: emulator.linkedHubs.map((hub) => hub.hostName),
+    timing: emulator.timing,
   });
 }
 

@@ -7,6 +7,7 @@ import type { EnrollmentGroup, IndividualEnrollment, InitialTwin } from '../../s
 import { initialTwinSchema } from '../../src/dps/schemas';
 import type { AllocationResult } from './allocation';
 import { ErrorCodes } from './errors';
+import type { X509CertificateInfo } from './x509-info';
 
 export interface WebhookRetrySchedule {
   /** Retries after the first attempt. DPS: 10. */
@@ -34,7 +35,12 @@ export interface WebhookSettings {
 
 export type AttestationContext =
   | { type: 'symmetricKey' }
-  | { type: 'x509' }
+  | {
+      type: 'x509';
+      certificateInfo: X509CertificateInfo;
+      signingCertificateInfo: X509CertificateInfo | undefined;
+      enrollmentGroupId: string | undefined;
+    }
   | { type: 'tpm'; endorsementKey: string; storageRootKey?: string | null };
 
 export interface AllocationRequestInput {
@@ -65,6 +71,25 @@ export function echoEnrollment<T extends EnrollmentGroup | IndividualEnrollment>
   return echo as T;
 }
 
+/**
+ * DeviceRegistrationResult.x509 (REST spec, device.json), which the emulator also sends as the webhook's
+ * `deviceRuntimeContext.x509`: DPS documents that only as "X.509 attestation, contains certificate details"
+ * (UNCONFIRMED, docs/dps-contract.md §1.2).
+ */
+export function x509ContextOf(
+  attestation: Extract<AttestationContext, { type: 'x509' }>,
+): Record<string, unknown> {
+  return {
+    certificateInfo: attestation.certificateInfo,
+    ...(attestation.enrollmentGroupId === undefined
+      ? {}
+      : { enrollmentGroupId: attestation.enrollmentGroupId }),
+    ...(attestation.signingCertificateInfo === undefined
+      ? {}
+      : { signingCertificateInfo: attestation.signingCertificateInfo }),
+  };
+}
+
 export function buildAllocationRequest(input: AllocationRequestInput): Record<string, unknown> {
   const context: Record<string, unknown> = { registrationId: input.registrationId };
   if (input.currentHub !== undefined) {
@@ -72,7 +97,7 @@ export function buildAllocationRequest(input: AllocationRequestInput): Record<st
     context.currentDeviceId = input.currentDeviceId ?? input.registrationId;
   }
   if (input.attestation.type === 'symmetricKey') context.symmetricKey = {};
-  else if (input.attestation.type === 'x509') context.x509 = {};
+  else if (input.attestation.type === 'x509') context.x509 = x509ContextOf(input.attestation);
   else {
     context.tpm = {
       endorsementKey: input.attestation.endorsementKey,

@@ -1,10 +1,13 @@
 // The DPS device runtime API (docs/dps-contract.md §4): register (202 + retry-after, then poll the
 // operation), operation status and registration status lookup. Devices authenticate with a symmetric-key SAS
-// token (`skn=registration`) signed with the individual enrollment key or the key derived from a group key.
+// token signed with the individual enrollment key or the key derived from a group key, or, without a token,
+// with their TLS client certificate (X.509 attestation, §4.2).
+import type { X509Certificate } from 'node:crypto';
 import { deriveDeviceKey } from '../../src/dps/sas';
 import { deviceRegistrationSchema } from '../../src/dps/schemas';
 import { deviceTokenSignedWith, parseDeviceToken } from './auth';
 import type { AttestationContext } from './custom-webhook';
+import { x509ContextOf } from './custom-webhook';
 import { badRequest, EmulatorHttpError, ErrorCodes, unauthorized } from './errors';
 import { assertValidId, decodePathSegment } from './ids';
 import type { Operation, OperationTracker } from './operations';
@@ -13,6 +16,7 @@ import type { HttpAnswer, RequestContext, RouteMatch } from './routing';
 import { headerValue, jsonBody, literal, methodNotAllowed, requireApiVersion } from './routing';
 import type { EmulatorStore, EnrollmentRef, RegistrationRecord, StoredGroup } from './store';
 import { presentRegistrationState } from './store';
+import { attestX509, X509Refusal } from './x509-attestation';
 
 export interface DeviceApiDeps {
   store: EmulatorStore;
@@ -22,6 +26,16 @@ export interface DeviceApiDeps {
   nowSeconds: () => number;
   /** Runs a registration to its final state (see provisioning.ts). */
   runRegistration: (input: RegistrationInput, record: RegistrationRecord) => Promise<void>;
+  /** Verified CA certificates by name, as enrollment groups' `caReferences` name them. */
+  verifiedCertificate: (name: string) => X509Certificate | undefined;
+  /** Why a device was refused (never a token, key or certificate body). */
+  log?: (line: string) => void;
+}
+
+/** Who the device proved to be, and what the webhook and the device's result are told about it. */
+export interface DeviceIdentity {
+  enrollment: EnrollmentRef;
+  attestation: AttestationContext;
 }
 
 function symmetricKeysOf(attestation: {
@@ -33,14 +47,50 @@ function symmetricKeysOf(attestation: {
   return [keys?.primaryKey, keys?.secondaryKey].filter((key): key is string => typeof key === 'string');
 }
 
-/** The enrollment whose key signed the device's token: an individual enrollment first, then the groups. */
+/** The device's identity: from its SAS token when it sends one, else from its TLS client certificate. */
 function authenticate(
   context: RequestContext,
   idScopeSegment: string,
   registrationId: string,
   deps: DeviceApiDeps,
-): EnrollmentRef {
-  return enrollmentOfToken(headerValue(context, 'authorization'), idScopeSegment, registrationId, deps);
+): DeviceIdentity {
+  const authorization = headerValue(context, 'authorization');
+  if (authorization === undefined && context.clientCertificates.length > 0) {
+    return identityOfCertificate(context.clientCertificates, idScopeSegment, registrationId, deps);
+  }
+  const enrollment = enrollmentOfToken(authorization, idScopeSegment, registrationId, deps);
+  return { enrollment, attestation: { type: 'symmetricKey' } };
+}
+
+/** X.509 attestation; a refusal is a 401 to the device and its reason a log line. */
+export function identityOfCertificate(
+  chain: readonly X509Certificate[],
+  idScopeSegment: string,
+  registrationId: string,
+  deps: DeviceApiDeps,
+): DeviceIdentity {
+  if (idScopeSegment.toLowerCase() !== deps.idScope.toLowerCase()) throw unauthorized();
+  try {
+    const attested = attestX509(registrationId, chain, {
+      store: deps.store,
+      verifiedCertificate: deps.verifiedCertificate,
+      now: new Date(deps.nowSeconds() * 1000),
+    });
+    const { enrollment } = attested;
+    return {
+      enrollment,
+      attestation: {
+        type: 'x509',
+        certificateInfo: attested.certificateInfo,
+        signingCertificateInfo: attested.signingCertificateInfo,
+        enrollmentGroupId: enrollment.kind === 'group' ? enrollment.group.value.enrollmentGroupId : undefined,
+      },
+    };
+  } catch (error) {
+    if (!(error instanceof X509Refusal)) throw error;
+    deps.log?.(`X.509 device '${registrationId.slice(0, 128)}' refused: ${error.message}`);
+    throw unauthorized();
+  }
 }
 
 /** The enrollment a device's SAS token authenticates it with; a 401 when none does. */
@@ -77,15 +127,10 @@ function enrollmentOfToken(
   throw unauthorized();
 }
 
-/** Whether a device's SAS token authenticates it (MQTT checks it at CONNECT, before any request). */
-export function deviceTokenAccepted(
-  authorization: string,
-  idScope: string,
-  registrationId: string,
-  deps: DeviceApiDeps,
-): boolean {
+/** Whether `authenticate` accepts the device: false on a 401 (MQTT checks this at CONNECT, before any request). */
+function accepted(authenticate: () => unknown): boolean {
   try {
-    enrollmentOfToken(authorization, idScope, registrationId, deps);
+    authenticate();
     return true;
   } catch (error) {
     if (error instanceof EmulatorHttpError) return false;
@@ -93,9 +138,31 @@ export function deviceTokenAccepted(
   }
 }
 
-/** DeviceRegistrationResult: the registration state, plus the group for symmetric-key group devices. */
-function registrationResult(record: RegistrationRecord, enrollment: EnrollmentRef): Record<string, unknown> {
+/** Whether a device's SAS token authenticates it. */
+export function deviceTokenAccepted(
+  authorization: string,
+  idScope: string,
+  registrationId: string,
+  deps: DeviceApiDeps,
+): boolean {
+  return accepted(() => enrollmentOfToken(authorization, idScope, registrationId, deps));
+}
+
+/** Whether a TLS client certificate chain attests the device (the refusal's reason is logged). */
+export function deviceCertificateAccepted(
+  chain: readonly X509Certificate[],
+  idScope: string,
+  registrationId: string,
+  deps: DeviceApiDeps,
+): boolean {
+  return accepted(() => identityOfCertificate(chain, idScope, registrationId, deps));
+}
+
+/** DeviceRegistrationResult: the registration state, with the attestation's details (REST spec, device.json). */
+function registrationResult(record: RegistrationRecord, identity: DeviceIdentity): Record<string, unknown> {
   const state = presentRegistrationState(record);
+  const { enrollment, attestation } = identity;
+  if (attestation.type === 'x509') return { ...state, x509: x509ContextOf(attestation) };
   if (enrollment.kind === 'group') {
     return { ...state, symmetricKey: { enrollmentGroupId: enrollment.group.value.enrollmentGroupId } };
   }
@@ -166,12 +233,12 @@ function register(
   if (parsed.data.registrationId.toLowerCase() !== registrationId.toLowerCase()) {
     throw badRequest('registrationId in the body does not match the registration id in the URL');
   }
-  const enrollment = authenticate(context, idScope, registrationId, deps);
+  const identity = authenticate(context, idScope, registrationId, deps);
+  const { enrollment, attestation } = identity;
   const groupKey = enrollment.kind === 'group' ? enrollment.group.key : undefined;
   const record =
     deps.store.getRegistration(registrationId) ?? deps.store.newRegistration(registrationId, groupKey);
   record.enrollmentGroupKey = groupKey;
-  const attestation: AttestationContext = { type: 'symmetricKey' };
   const input: RegistrationInput = { registrationId, enrollment, payload: parsed.data.payload, attestation };
 
   const operation = deps.operations.start(record.key, async (op) => {
@@ -180,7 +247,7 @@ function register(
       op.result = {
         operationId: op.id,
         status: record.status,
-        registrationState: registrationResult(record, enrollment),
+        registrationState: registrationResult(record, identity),
       };
     } catch {
       op.result = {
@@ -230,7 +297,7 @@ function statusLookup(
 ): HttpAnswer {
   requireApiVersion(context);
   const registrationId = pathRegistrationId(idSegment);
-  const enrollment = authenticate(context, idScope, registrationId, deps);
+  const identity = authenticate(context, idScope, registrationId, deps);
   const record = deps.store.requireRegistration(registrationId);
-  return { status: 200, body: registrationResult(record, enrollment) };
+  return { status: 200, body: registrationResult(record, identity) };
 }

@@ -1,7 +1,9 @@
 // startDpsEmulator: one emulated DPS instance on 127.0.0.1 (HTTPS, device and service APIs on one port; the device
 // API over MQTT on another), with its certificate, keys, linked hubs, store, optional data file, fault plan and
 // counters.
+import type { X509Certificate } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import os from 'node:os';
 import path from 'node:path';
@@ -11,11 +13,12 @@ import { Agent } from 'undici';
 import { z } from 'zod';
 import { deriveDeviceKey } from '../../src/dps/sas';
 import type { LinkedHub } from './allocation';
+import { withAssignmentDelay } from './assignment-delay';
 import type { SharedAccessPolicy } from './auth';
 import { CERT_FILE_NAME, generateCertificatePems, loadOrCreateCertificate } from './certificate';
 import type { WebhookSettings } from './custom-webhook';
 import { DPS_WEBHOOK_RETRY } from './custom-webhook';
-import { deviceTokenAccepted, matchDeviceRoute } from './device-api';
+import { deviceCertificateAccepted, deviceTokenAccepted, matchDeviceRoute } from './device-api';
 import { prepareEnrollmentGroup, prepareIndividualEnrollment, presentEnrollment } from './enrollments';
 import type { FaultPlan } from './faults';
 import { FaultInjector } from './faults';
@@ -31,8 +34,11 @@ import { createEmulatorServer, type ServerDeps } from './server';
 import { matchServiceRoute } from './service-api';
 import type { EmulatorStats } from './stats';
 import { StatsRecorder } from './stats';
+import { DeviceQuotaGuard, quotasSchema } from './quotas';
+import { DPS_ASSIGNMENT_DELAY_MS, DPS_RETRY_AFTER_SECONDS, type EmulatorTiming } from './timing';
 import type { RegistrationRecord } from './store';
 import { EmulatorStore, presentRegistrationState } from './store';
+import { parseCertificate } from './x509-info';
 
 /** Listens on 127.0.0.1:`port` (0: ephemeral); the error names the port. */
 async function listen(server: Server, port: number): Promise<void> {
@@ -88,8 +94,12 @@ export const dpsEmulatorOptionsSchema = z.object({
   /** Keys of the owner and read-only policies. Default: from the data file, else generated. */
   ownerKey: base64Key.optional(),
   readOnlyKey: base64Key.optional(),
-  /** `retry-after` (seconds) of 202 answers to devices. Tests use 0. */
-  retryAfterSeconds: z.number().int().min(0).max(60).default(1),
+  /** `retry-after` (seconds) of 202 answers to devices: DPS's 3 by default (timing.ts). Tests use 0. */
+  retryAfterSeconds: z.number().int().min(0).max(60).default(DPS_RETRY_AFTER_SECONDS),
+  /** How long an assignment takes, `assigning` meanwhile (timing.ts; 0: at once). Tests use 0. */
+  assignmentDelayMs: z.number().int().min(0).max(600_000).default(DPS_ASSIGNMENT_DELAY_MS),
+  /** Device API rate limits (quotas.ts): DPS's by default; false switches them off. Tests use false. */
+  quotas: quotasSchema,
   webhookTimeoutMs: z.number().int().min(1).max(300_000).default(10_000),
   /** Retries of webhook answers >= 429. Default: DPS's 10 retries, 1 s initial, +9 s. */
   webhookRetry: z
@@ -124,6 +134,11 @@ export const dpsEmulatorOptionsSchema = z.object({
     .int()
     .min(1024)
     .default(96 * 1024),
+  /**
+   * Verified CA certificates (PEM) by name: what enrollment groups' `caReferences` name. DPS keeps them as
+   * certificates of the instance, uploaded and verified through Azure Resource Manager.
+   */
+  verifiedCertificates: z.record(z.string().min(1).max(256), z.string().min(1)).default({}),
   /** The MQTT-over-TLS device endpoint; 0 (default) = an ephemeral port. Always bound to 127.0.0.1. */
   mqttPort: z.number().int().min(0).max(65535).default(0),
   /** MQTT over WebSocket (`wss://127.0.0.1:PORT/$iothub/websocket`); 0 (default) = an ephemeral port. */
@@ -184,9 +199,13 @@ export interface DpsEmulator {
   readonly store: EmulatorStore;
   /** Counters since start or the last resetStats(). */
   readonly stats: EmulatorStats;
+  /** Assignment delay, retry-after and quotas of the device API. */
+  readonly timing: EmulatorTiming;
   /** The last 100 custom allocation webhook calls (request body, attempt statuses, outcome). */
   readonly recentWebhookCalls: readonly WebhookCallRecord[];
   setLinkedHubs(hubs: LinkedHub[]): void;
+  /** Adds (or replaces) a verified CA certificate that groups can name in `caReferences`. */
+  addVerifiedCertificate(name: string, certPem: string): void;
   setFaultPlan(plan: FaultPlan | undefined): void;
   resetStats(): void;
   seed(options: SeedOptions): SeedResult;
@@ -221,6 +240,16 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
   const parsed = dpsEmulatorOptionsSchema.safeParse(rest);
   if (!parsed.success) throw new Error(`Invalid DPS emulator options: ${z.prettifyError(parsed.error)}`);
   const options = parsed.data;
+  // Checked first: a bad certificate must fail the start before anything is created.
+  const verifiedCertificates = new Map<string, X509Certificate>();
+  const addVerifiedCertificate = (name: string, pem: string) => {
+    try {
+      verifiedCertificates.set(name.toLowerCase(), parseCertificate(pem));
+    } catch (error) {
+      throw new Error(`Verified certificate '${name}' ${(error as Error).message}`, { cause: error });
+    }
+  };
+  for (const [name, pem] of Object.entries(options.verifiedCertificates)) addVerifiedCertificate(name, pem);
 
   const saved = options.dataFile ? await readStateFile(options.dataFile) : undefined;
   const savedKey = (name: string) => saved?.policies.find((policy) => policy.keyName === name)?.primaryKey;
@@ -267,6 +296,8 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
   if (saved) store.restore(saved.store);
   const stats = new StatsRecorder();
   const abort = new AbortController();
+  // Every assignment delay and webhook retry wait listens to this one signal: many at once are no leak.
+  setMaxListeners(0, abort.signal);
   const sleep = (ms: number) => delay(ms, undefined, { signal: abort.signal });
   const dispatcher = new Agent({
     keepAliveTimeout: 5_000,
@@ -310,13 +341,20 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
     retryAfterSeconds: () => options.retryAfterSeconds,
     operations,
     nowSeconds: () => Math.floor(Date.now() / 1000),
-    runRegistration: (registration: Parameters<typeof runRegistration>[1], record: RegistrationRecord) =>
-      runRegistration(provisioning, registration, record),
+    runRegistration: withAssignmentDelay(
+      (registration: Parameters<typeof runRegistration>[1], record: RegistrationRecord) =>
+        runRegistration(provisioning, registration, record),
+      { delayMs: options.assignmentDelayMs, store, sleep },
+    ),
+    verifiedCertificate: (name: string) => verifiedCertificates.get(name.toLowerCase()),
+    log,
   };
 
+  const quotaGuard = new DeviceQuotaGuard(options.quotas, stats);
   const serverDeps: ServerDeps = {
     match: (method, segments) =>
-      matchServiceRoute(method, segments, serviceDeps) ?? matchDeviceRoute(method, segments, deviceDeps),
+      matchServiceRoute(method, segments, serviceDeps) ??
+      quotaGuard.guard(method, segments, matchDeviceRoute(method, segments, deviceDeps)),
     stats,
     faults: () => faults,
     sleep,
@@ -330,6 +368,8 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
     idScope,
     tokenAccepted: (authorization: string, scope: string, registrationId: string) =>
       deviceTokenAccepted(authorization, scope, registrationId, deviceDeps),
+    certificateAccepted: (chain: readonly X509Certificate[], scope: string, registrationId: string) =>
+      deviceCertificateAccepted(chain, scope, registrationId, deviceDeps),
     // Room for the topic and headers of a message whose payload is at the limit.
     maxPacketBytes: options.maxDeviceBodyBytes + 1024,
     log,
@@ -414,11 +454,17 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
     get stats() {
       return stats.snapshot();
     },
+    timing: {
+      assignmentDelayMs: options.assignmentDelayMs,
+      retryAfterSeconds: options.retryAfterSeconds,
+      quotas: options.quotas,
+    },
     recentWebhookCalls,
     setLinkedHubs(hubs) {
       linkedHubs = z.array(linkedHubSchema).min(1).max(50).parse(hubs);
       saver?.schedule();
     },
+    addVerifiedCertificate,
     setFaultPlan(plan) {
       faults = plan ? new FaultInjector(plan) : undefined;
     },
@@ -429,11 +475,20 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
       return seedStore(store, linkedHubs, seedOptions);
     },
     createEnrollmentGroup(group) {
-      const { stored } = store.putGroup(prepareEnrollmentGroup(group, undefined, linkedHubs));
+      const { stored } = store.putGroup(
+        prepareEnrollmentGroup(group, undefined, linkedHubs, (id) => store.getGroup(id)?.value.attestation),
+      );
       return presentEnrollment(stored, { includeKeys: true });
     },
     createIndividualEnrollment(enrollment) {
-      const { stored } = store.putIndividual(prepareIndividualEnrollment(enrollment, undefined, linkedHubs));
+      const { stored } = store.putIndividual(
+        prepareIndividualEnrollment(
+          enrollment,
+          undefined,
+          linkedHubs,
+          (id) => store.getIndividual(id)?.value.attestation,
+        ),
+      );
       return presentEnrollment(stored, { includeKeys: true });
     },
     deviceKey(registrationId, enrollmentGroupId) {

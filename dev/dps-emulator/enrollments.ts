@@ -7,6 +7,7 @@ import type { AttestationMechanism, EnrollmentGroup, IndividualEnrollment } from
 import { enrollmentGroupSchema, individualEnrollmentSchema } from '../../src/dps/schemas';
 import type { LinkedHub } from './allocation';
 import { sameHub } from './allocation';
+import { presentedX509, withCertificateInfo } from './enrollment-certificates';
 import { badRequest } from './errors';
 import { assertValidId, formatEtag, newSymmetricKey } from './ids';
 import type { StoredEnrollment } from './store';
@@ -66,7 +67,14 @@ function validateAllocation(enrollment: Enrollment, linkedHubs: readonly LinkedH
   }
 }
 
-function withDefaults<T extends Enrollment>(enrollment: T): T {
+/** What is stored already under the id being written: its attestation keeps a certificate a client left out. */
+export type StoredAttestationLookup = (id: string) => AttestationMechanism | undefined;
+
+function withDefaults<T extends Enrollment>(
+  enrollment: T,
+  kind: 'group' | 'individual',
+  previous: AttestationMechanism | undefined,
+): T {
   return {
     ...enrollment,
     provisioningStatus: enrollment.provisioningStatus ?? 'enabled',
@@ -76,7 +84,7 @@ function withDefaults<T extends Enrollment>(enrollment: T): T {
       updateHubAssignment: enrollment.reprovisionPolicy?.updateHubAssignment ?? true,
       migrateDeviceData: enrollment.reprovisionPolicy?.migrateDeviceData ?? true,
     },
-    attestation: withSymmetricKeys(enrollment.attestation),
+    attestation: withCertificateInfo(withSymmetricKeys(enrollment.attestation), kind, previous),
   };
 }
 
@@ -91,12 +99,13 @@ export function prepareEnrollmentGroup(
   body: unknown,
   pathId: string | undefined,
   linkedHubs: readonly LinkedHub[],
+  stored?: StoredAttestationLookup,
 ): EnrollmentGroup {
   const group = parseWith(enrollmentGroupSchema, body, 'enrollment group');
   assertValidId(group.enrollmentGroupId, 'enrollmentGroupId');
   checkPathId(pathId, group.enrollmentGroupId, 'enrollmentGroupId');
   validateAllocation(group, linkedHubs);
-  return withDefaults(group);
+  return withDefaults(group, 'group', stored?.(group.enrollmentGroupId));
 }
 
 /** Validates and completes an individual enrollment written by a client (body of PUT /enrollments/{id}). */
@@ -104,17 +113,18 @@ export function prepareIndividualEnrollment(
   body: unknown,
   pathId: string | undefined,
   linkedHubs: readonly LinkedHub[],
+  stored?: StoredAttestationLookup,
 ): IndividualEnrollment {
   const enrollment = parseWith(individualEnrollmentSchema, body, 'individual enrollment');
   assertValidId(enrollment.registrationId, 'registrationId');
   checkPathId(pathId, enrollment.registrationId, 'registrationId');
   validateAllocation(enrollment, linkedHubs);
-  return withDefaults(enrollment);
+  return withDefaults(enrollment, 'individual', stored?.(enrollment.registrationId));
 }
 
-/** Attestation as GET/query return it: symmetric keys left out. */
+/** Attestation as GET/query return it: symmetric keys left out, certificates described by their info. */
 function attestationWithoutKeys(attestation: AttestationMechanism): AttestationMechanism {
-  if (attestation.type !== 'symmetricKey') return attestation;
+  if (attestation.type !== 'symmetricKey') return presentedX509(attestation);
   return { type: 'symmetricKey' };
 }
 
@@ -127,7 +137,9 @@ export function presentEnrollment<T extends Enrollment>(
   return {
     ...value,
     ...options.extra,
-    attestation: options.includeKeys ? value.attestation : attestationWithoutKeys(value.attestation),
+    attestation: options.includeKeys
+      ? presentedX509(value.attestation)
+      : attestationWithoutKeys(value.attestation),
     etag: formatEtag(stored.sequence),
     createdDateTimeUtc: new Date(stored.createdMs).toISOString(),
     lastUpdatedDateTimeUtc: new Date(stored.updatedMs).toISOString(),

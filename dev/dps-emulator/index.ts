@@ -19,3 +19,7 @@ export { DPS_WEBHOOK_RETRY } from './custom-webhook';
 export { ErrorCodes } from './errors';
 export type { EmulatorStore, RegistrationRecord } from './store';
 export type { ServiceRight, SharedAccessPolicy } from './auth';
+export type { EmulatorTiming } from './timing';
+export { DPS_ASSIGNMENT_DELAY_MS, DPS_RETRY_AFTER_SECONDS, FAST_TIMING } from './timing';
+export type { QuotasOption, QuotaWindow } from './quotas';
+export { DPS_QUOTAS } from './quotas';

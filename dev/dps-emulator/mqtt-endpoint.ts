@@ -1,17 +1,20 @@
 // The device API over MQTT 3.1.1, over TLS and over WebSocket (`wss://…/$iothub/websocket`), as the official
 // clients speak it (docs/dps-contract.md §4.1): one device per connection, authenticated at CONNECT (username
-// `{idScope}/registrations/{registrationId}/api-version=…`, the device SAS token as password), requests published
+// `{idScope}/registrations/{registrationId}/api-version=…`, the device SAS token as password, or no password and
+// the TLS client certificate for X.509 devices), requests published
 // to the register and operation-status topics, answers published on `$dps/registrations/res/{status}/?$rid=…` with
 // the HTTPS API's JSON bodies. Each request is mapped onto the HTTPS device route and answered through the same
 // dispatch, so both transports allocate the same way. Framing is mqtt-packet's (the parser under the `mqtt`
 // client). Anything outside the contract is refused with a CONNACK code or a disconnect, and a log line; the server
 // goes on.
+import type { X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
 import tls from 'node:tls';
 import * as mqttPacket from 'mqtt-packet';
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, Packet } from 'mqtt-packet';
 import { createWebSocketStream, WebSocketServer } from 'ws';
+import { CLIENT_CERTIFICATE_REQUEST, peerCertificates } from './peer-certificates';
 import { BodyTooLargeError, dispatch, type ServerDeps } from './server';
 
 /** The only topic filter a device subscribes to. */
@@ -34,6 +37,12 @@ export interface MqttEndpointDeps {
   idScope: string;
   /** Whether a device SAS token authenticates the registration (device-api.ts deviceTokenAccepted). */
   tokenAccepted: (authorization: string, idScope: string, registrationId: string) => boolean;
+  /** Whether a TLS client certificate chain attests the registration (device-api.ts; logs why not). */
+  certificateAccepted: (
+    chain: readonly X509Certificate[],
+    idScope: string,
+    registrationId: string,
+  ) => boolean;
   /** A packet larger than this (its payload is a request body) closes the connection. */
   maxPacketBytes: number;
   log?: (line: string) => void;
@@ -43,14 +52,19 @@ interface Session {
   idScope: string;
   registrationId: string;
   apiVersion: string;
-  authorization: string;
+  /** The SAS token; undefined when the TLS client certificate authenticates the device. */
+  authorization: string | undefined;
   /** QoS of the answers: what the response subscription was granted (DPS grants at most 1). */
   answerQos: 0 | 1;
   nextMessageId: number;
 }
 
 /** Serves one MQTT connection on `stream` (a TLS socket, or a WebSocket's stream). */
-export function serveMqttConnection(stream: Duplex, deps: MqttEndpointDeps): void {
+export function serveMqttConnection(
+  stream: Duplex,
+  clientCertificates: readonly X509Certificate[],
+  deps: MqttEndpointDeps,
+): void {
   const parser = mqttPacket.parser({ protocolVersion: 4 });
   let session: Session | undefined;
   let unparsedBytes = 0;
@@ -89,14 +103,22 @@ export function serveMqttConnection(stream: Duplex, deps: MqttEndpointDeps): voi
     }
     const apiVersion = new URLSearchParams(query).get('api-version');
     if (!apiVersion) return refuse(ConnackCode.badUserNameOrPassword, 'the username has no api-version');
-    const authorization = packet.password?.toString('utf8') ?? '';
-    if (authorization === '') {
-      return refuse(
-        ConnackCode.notAuthorized,
-        'no SAS token as password (X.509 over MQTT is not emulated yet)',
-      );
-    }
-    if (!deps.tokenAccepted(authorization, idScope, registrationId)) {
+    const password = packet.password?.toString('utf8') ?? '';
+    const authorization = password === '' ? undefined : password;
+    if (authorization === undefined) {
+      if (clientCertificates.length === 0) {
+        return refuse(
+          ConnackCode.notAuthorized,
+          'neither a SAS token as password nor a TLS client certificate',
+        );
+      }
+      if (!deps.certificateAccepted(clientCertificates, idScope, registrationId)) {
+        return refuse(
+          ConnackCode.notAuthorized,
+          `the client certificate does not attest ${registrationId.slice(0, 128)}`,
+        );
+      }
+    } else if (!deps.tokenAccepted(authorization, idScope, registrationId)) {
       return refuse(
         ConnackCode.notAuthorized,
         `the SAS token does not authenticate ${registrationId.slice(0, 128)}`,
@@ -141,9 +163,13 @@ export function serveMqttConnection(stream: Duplex, deps: MqttEndpointDeps): voi
     const { answer, truncate } = await dispatch(deps.dispatch, {
       method: register ? 'PUT' : 'GET',
       url,
-      headers: { authorization: current.authorization, 'content-type': 'application/json' },
+      headers: {
+        ...(current.authorization === undefined ? {} : { authorization: current.authorization }),
+        'content-type': 'application/json',
+      },
       readBody: (maxBytes) =>
         body.length > maxBytes ? Promise.reject(new BodyTooLargeError()) : Promise.resolve(body),
+      clientCertificates: current.authorization === undefined ? clientCertificates : [],
     });
     if (!answer || truncate) return close('dropped by the fault plan');
     const retryAfter = answer.headers?.['retry-after'];
@@ -208,8 +234,9 @@ export function createMqttServer(
   certificate: { certPem: string; keyPem: string },
   deps: MqttEndpointDeps,
 ): tls.Server {
-  const server = tls.createServer({ key: certificate.keyPem, cert: certificate.certPem }, (socket) =>
-    serveMqttConnection(socket, deps),
+  const options = { key: certificate.keyPem, cert: certificate.certPem, ...CLIENT_CERTIFICATE_REQUEST };
+  const server = tls.createServer(options, (socket) =>
+    serveMqttConnection(socket, peerCertificates(socket), deps),
   );
   server.on('tlsClientError', () => undefined);
   return server;
@@ -227,7 +254,7 @@ export function createMqttWebSocketServer(
   deps: MqttEndpointDeps,
 ): https.Server {
   const server = https.createServer(
-    { key: certificate.keyPem, cert: certificate.certPem },
+    { key: certificate.keyPem, cert: certificate.certPem, ...CLIENT_CERTIFICATE_REQUEST },
     (_request, response) => {
       response
         .writeHead(404, { 'content-type': 'text/plain' })
@@ -240,9 +267,9 @@ export function createMqttWebSocketServer(
     maxPayload: deps.maxPacketBytes,
     handleProtocols: (protocols) => (protocols.has('mqtt') ? 'mqtt' : false),
   });
-  sockets.on('connection', (socket) => {
+  sockets.on('connection', (socket, upgrade) => {
     const stream = createWebSocketStream(socket);
-    serveMqttConnection(stream, deps);
+    serveMqttConnection(stream, peerCertificates(upgrade.socket as tls.TLSSocket), deps);
   });
   sockets.on('error', () => undefined);
   server.on('tlsClientError', () => undefined);

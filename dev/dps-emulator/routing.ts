@@ -1,4 +1,5 @@
 // What the HTTP layer hands to the API modules, and small request helpers shared by both APIs.
+import type { X509Certificate } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import { badRequest, EmulatorHttpError, ErrorCodes } from './errors';
 
@@ -11,6 +12,8 @@ export interface RequestContext {
   query: URLSearchParams;
   headers: IncomingHttpHeaders;
   body: Buffer;
+  /** The TLS client certificate chain, device certificate first (empty: none). */
+  clientCertificates: readonly X509Certificate[];
 }
 
 export interface HttpAnswer {

@@ -12,6 +12,7 @@ import { Mqtt as DeviceMqtt, MqttWs as DeviceMqttWs } from 'azure-iot-provisioni
 import { Http as DeviceHttp } from 'azure-iot-provisioning-device-http';
 import { ProvisioningServiceClient } from 'azure-iot-provisioning-service';
 import { SymmetricKeySecurityClient } from 'azure-iot-security-symmetric-key';
+import { X509Security } from 'azure-iot-security-x509';
 
 /** Sends every connection to `targetPort` on whatever host the SDK names (it names `localhost`). */
 export class PortAgent extends https.Agent {
@@ -96,6 +97,63 @@ export function createSdkMqttWsDeviceClient(
     new DeviceMqttWs(base),
     new SymmetricKeySecurityClient(registrationId, deviceKey),
   );
+}
+
+export type SdkDeviceTransport = 'http' | 'mqtt' | 'mqttWs';
+
+/** A device's certificate (and the intermediates it sends after it) and private key, in PEM. */
+export interface DeviceCertificatePems {
+  cert: string;
+  key: string;
+}
+
+/**
+ * The official device client with the X.509 security client (azure-iot-security-x509): the TLS client
+ * certificate authenticates the device, over HTTPS, MQTT or MQTT over WebSocket.
+ */
+export function createSdkX509DeviceClient(
+  emulator: EmulatorAddress & {
+    idScope: string;
+    mqttPort: number;
+    mqttWebSocketPort: number;
+  },
+  transport: SdkDeviceTransport,
+  registrationId: string,
+  certificate: DeviceCertificatePems,
+): ReturnType<typeof ProvisioningDeviceClient.create> {
+  const security = new X509Security(registrationId, certificate);
+  if (transport === 'http') {
+    return ProvisioningDeviceClient.create(
+      'localhost',
+      emulator.idScope,
+      new DeviceHttp(emulatorHttpBase(emulator)),
+      security,
+    );
+  }
+  const base = new MqttBase();
+  if (transport === 'mqtt') {
+    base.setOptions({ ca: emulator.caCertificatePem });
+    return ProvisioningDeviceClient.create(
+      `localhost:${emulator.mqttPort}`,
+      emulator.idScope,
+      new DeviceMqtt(base),
+      security,
+    );
+  }
+  const webSocketAgent = new PortAgent(emulator.mqttWebSocketPort, { ca: emulator.caCertificatePem });
+  base.setOptions({ ca: emulator.caCertificatePem, mqtt: { webSocketAgent } });
+  return ProvisioningDeviceClient.create('localhost', emulator.idScope, new DeviceMqttWs(base), security);
+}
+
+/** Registers through the official client; resolves with the result, rejects with the SDK's error. */
+export function registerWithClient(
+  client: ReturnType<typeof ProvisioningDeviceClient.create>,
+  payload?: Record<string, unknown>,
+): Promise<RegistrationResult> {
+  if (payload) client.setProvisioningPayload(payload);
+  return new Promise((resolve, reject) => {
+    client.register((error, result) => (error ? reject(error) : resolve(result!)));
+  });
 }
 
 /** The official service client for a `HostName=localhost;...` connection string (the SDK form). */

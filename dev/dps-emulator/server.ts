@@ -2,10 +2,13 @@
 // /enrollmentGroups, /enrollments or /registrations, device paths with /{idScope}/registrations). Reads
 // bodies with a size limit, applies the fault plan, turns errors into DPS error bodies, and never answers
 // malformed input with a 500 or a stack trace.
+import type { X509Certificate } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
+import type { TLSSocket } from 'node:tls';
 import { EmulatorHttpError, ErrorCodes } from './errors';
 import type { FaultDecision, FaultInjector } from './faults';
+import { CLIENT_CERTIFICATE_REQUEST, peerCertificates } from './peer-certificates';
 import type { HttpAnswer, RequestContext, RouteMatch } from './routing';
 import type { StatsRecorder } from './stats';
 
@@ -95,9 +98,10 @@ export interface DispatchRequest {
   method: string;
   url: URL;
   headers: IncomingHttpHeaders;
-  /** Read only once the fault plan has not dropped the request. */
-  /** Fails with BodyTooLargeError past `maxBytes`. */
+  /** Read only once the fault plan has not dropped the request; fails with BodyTooLargeError past `maxBytes`. */
   readBody: (maxBytes: number) => Promise<Buffer>;
+  /** The device's TLS client certificate chain (empty: none). */
+  clientCertificates: readonly X509Certificate[];
 }
 
 /** The answer, or none when the fault plan resets the connection; `truncate` asks for half an answer. */
@@ -138,6 +142,7 @@ export async function dispatch(deps: ServerDeps, request: DispatchRequest): Prom
         query: url.searchParams,
         headers: request.headers,
         body,
+        clientCertificates: request.clientCertificates,
       };
       answer = await route.handle(context);
     }
@@ -170,6 +175,7 @@ export function createEmulatorServer(
       url,
       headers: request.headers,
       readBody: (maxBytes) => readBody(request, maxBytes),
+      clientCertificates: peerCertificates(request.socket as TLSSocket),
     });
     if (!answer) {
       request.socket.destroy();
@@ -180,7 +186,8 @@ export function createEmulatorServer(
     send(response, answer, truncate);
   };
 
-  const server = https.createServer({ key: tls.keyPem, cert: tls.certPem }, (request, response) => {
+  const options = { key: tls.keyPem, cert: tls.certPem, ...CLIENT_CERTIFICATE_REQUEST };
+  const server = https.createServer(options, (request, response) => {
     handle(request, response).catch((error: Error) => {
       deps.log?.(`unexpected failure: ${error.message}`);
       if (!response.headersSent) {

@@ -201,13 +201,25 @@ function entityRoute(
       const body = jsonBody(context);
       const written = groups
         ? presentEnrollment(
-            store.putGroup(prepareEnrollmentGroup(body, pathId, deps.linkedHubs()), ifMatchOf(context))
-              .stored,
+            store.putGroup(
+              prepareEnrollmentGroup(
+                body,
+                pathId,
+                deps.linkedHubs(),
+                (existingId) => store.getGroup(existingId)?.value.attestation,
+              ),
+              ifMatchOf(context),
+            ).stored,
             { includeKeys: true },
           )
         : presentEnrollment(
             store.putIndividual(
-              prepareIndividualEnrollment(body, pathId, deps.linkedHubs()),
+              prepareIndividualEnrollment(
+                body,
+                pathId,
+                deps.linkedHubs(),
+                (existingId) => store.getIndividual(existingId)?.value.attestation,
+              ),
               ifMatchOf(context),
             ).stored,
             { includeKeys: true },

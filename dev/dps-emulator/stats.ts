@@ -1,11 +1,14 @@
 // Counters for tests and benchmarks: calls per route, faults injected, webhook traffic, registration outcomes.
 import type { FaultKind } from './faults';
+import type { QuotaKind } from './quotas';
 
 export interface EmulatorStats {
   /** Calls per route name, e.g. `service.registrations.query`, `device.register`. */
   calls: Record<string, number>;
   /** Answers with HTTP 429, whatever produced them. */
   throttled: number;
+  /** Device requests refused by the quotas (quotas.ts), per quota; also counted in `throttled`. */
+  quotas: Record<QuotaKind, number>;
   /** Faults injected by the fault plan, per kind. */
   faults: Record<FaultKind, number>;
   /** Answers per HTTP status. */
@@ -28,6 +31,7 @@ export class StatsRecorder {
   private webhookCalls = 0;
   private webhookRetries = 0;
   private outcomes = new Map<string, number>();
+  private quotaRefusals: Record<QuotaKind, number> = { registrations: 0, polls: 0 };
 
   call(route: string): void {
     this.calls.set(route, (this.calls.get(route) ?? 0) + 1);
@@ -46,6 +50,10 @@ export class StatsRecorder {
     this.webhookRetries += Math.max(0, attempts - 1);
   }
 
+  quotaExceeded(kind: QuotaKind): void {
+    this.quotaRefusals[kind] += 1;
+  }
+
   outcome(status: string): void {
     this.outcomes.set(status, (this.outcomes.get(status) ?? 0) + 1);
   }
@@ -54,6 +62,7 @@ export class StatsRecorder {
     return {
       calls: Object.fromEntries(this.calls),
       throttled: this.statuses.get(429) ?? 0,
+      quotas: { ...this.quotaRefusals },
       faults: { ...this.faults },
       statuses: Object.fromEntries([...this.statuses].map(([status, count]) => [String(status), count])),
       webhook: { calls: this.webhookCalls, retries: this.webhookRetries },
@@ -68,5 +77,6 @@ export class StatsRecorder {
     this.webhookCalls = 0;
     this.webhookRetries = 0;
     this.outcomes.clear();
+    this.quotaRefusals = { registrations: 0, polls: 0 };
   }
 }

@@ -1,6 +1,7 @@
 // The demo: points the demo enrollment groups at the local webhook with the real `configure` command (in-process),
-// registers the simulated fleet through the official device SDK, prints one line per device, then runs one audit
-// scan right away so that `npm run audit -- list` has the rejected devices before the timer's first run.
+// registers the simulated fleet through the official device SDK (symmetric keys over HTTPS, X.509 over MQTT and
+// MQTT over WebSocket), prints one line per device, then runs one audit scan right away so that
+// `npm run audit -- list` has the rejected devices before the timer's first run.
 // A second start finds the groups unchanged and the devices re-register (reprovisioning).
 import { setTimeout as delay } from 'node:timers/promises';
 import type { DpsEmulator } from '../dps-emulator';
@@ -13,7 +14,15 @@ import { listProblems, recentScans, scanState } from '../../src/audit/read/queri
 import type { AuditStore } from '../../src/audit/store';
 import { auditStoreFor } from '../../src/audit/store';
 import { readSettings } from '../../src/settings';
+import { loadOrCreateDemoCa } from './demo-ca';
 import { DEMO_GROUPS, WRONG_FUNCTION_KEY, type DemoGroup } from './demo-fleet';
+import {
+  ensureIndividualEnrollments,
+  ensureX509Group,
+  issueDemoDeviceCertificates,
+  registerX509Device,
+} from './x509-demo';
+import { X509_DEMO_DEVICES, X509_DEMO_GROUP_ID } from './x509-demo-fleet';
 import { LocalStackAborted, type LocalStackPart } from './types';
 
 /** Registrations in flight at once. */
@@ -21,7 +30,10 @@ const REGISTRATION_CONCURRENCY = 8;
 
 export interface DeviceOutcome {
   registrationId: string;
+  /** The enrollment group, or `(individual)`. */
   groupId: string;
+  /** `https` (symmetric key), `mqtt` or `mqttWs` (X.509). */
+  transport: string;
   /** `assigned`, `failed`, ... as DPS answered; `error` when the registration did not complete. */
   status: string;
   assignedHub?: string;
@@ -45,7 +57,7 @@ function throwIfAborted(signal: AbortSignal | undefined): void {
 }
 
 async function configureGroup(
-  group: DemoGroup,
+  group: Pick<DemoGroup, 'id' | 'iotHubs' | 'wrongKey'>,
   emulator: DpsEmulator,
   allocateUrl: string,
   functionKey: string,
@@ -89,19 +101,32 @@ async function registerDevice(
       registrationId,
       emulator.deviceKey(registrationId, groupId),
     );
-    return { registrationId, groupId, status: result.status, assignedHub: result.assignedHub };
+    return {
+      registrationId,
+      groupId,
+      transport: 'https',
+      status: result.status,
+      assignedHub: result.assignedHub,
+    };
   } catch (error) {
     const state = (error as SdkFailure).result?.registrationState;
     if (state?.status) {
       return {
         registrationId,
         groupId,
+        transport: 'https',
         status: state.status,
         errorCode: state.errorCode,
         errorMessage: state.errorMessage,
       };
     }
-    return { registrationId, groupId, status: 'error', errorMessage: (error as SdkFailure).message };
+    return {
+      registrationId,
+      groupId,
+      transport: 'https',
+      status: 'error',
+      errorMessage: (error as SdkFailure).message,
+    };
   }
 }
 
@@ -148,7 +173,7 @@ function deviceLine(device: DeviceOutcome): string {
     device.status === 'assigned'
       ? `-> ${device.assignedHub}`
       : [device.errorCode, device.errorMessage].filter((part) => part !== undefined).join(' ');
-  return `${device.registrationId.padEnd(34)} ${device.groupId.padEnd(33)} ${device.status.padEnd(8)} ${detail}`;
+  return `${device.registrationId.padEnd(34)} ${device.groupId.padEnd(33)} ${device.transport.padEnd(6)} ${device.status.padEnd(8)} ${detail}`;
 }
 
 function countBy<T>(items: readonly T[], key: (item: T) => string): string {
@@ -161,6 +186,8 @@ export async function startDemoPart(options: {
   emulator: DpsEmulator;
   host: FunctionsHost;
   functionKey: string;
+  /** The stack's data folder: the demo CA lives in `<dataDir>/demo-ca`. */
+  dataDir: string;
   log?: HostLogSink;
   signal?: AbortSignal;
 }): Promise<DemoPart> {
@@ -170,7 +197,12 @@ export async function startDemoPart(options: {
   const allocateUrl = host.functionUrl('allocate');
 
   const result: DemoResult = { configure: [], devices: [], openProblems: undefined };
-  for (const group of DEMO_GROUPS) {
+  const ca = await loadOrCreateDemoCa(options.dataDir);
+  const x509Group = ensureX509Group(emulator, ca);
+  log(`X.509 group ${X509_DEMO_GROUP_ID} ${x509Group}; its signing certificate is the demo intermediate CA`);
+  const x509Certificates = await issueDemoDeviceCertificates(ca);
+  ensureIndividualEnrollments(emulator, x509Certificates, `${allocateUrl}?code=${options.functionKey}`);
+  for (const group of [...DEMO_GROUPS, { id: X509_DEMO_GROUP_ID }]) {
     throwIfAborted(options.signal);
     const outcome = await configureGroup(group, emulator, allocateUrl, options.functionKey);
     for (const line of outcome.output) log(`configure: ${line}`);
@@ -188,6 +220,31 @@ export async function startDemoPart(options: {
     log(deviceLine(device), device.status === 'assigned' ? 'information' : 'warning');
     return device;
   });
+  log(`registering ${X509_DEMO_DEVICES.length} X.509 devices over MQTT and MQTT over WebSocket`);
+  const x509Devices = await mapLimit(X509_DEMO_DEVICES, REGISTRATION_CONCURRENCY, async (x509Device) => {
+    throwIfAborted(options.signal);
+    const outcome = await registerX509Device(
+      emulator,
+      x509Device,
+      x509Certificates.get(x509Device.registrationId)!,
+    );
+    const device: DeviceOutcome = {
+      registrationId: x509Device.registrationId,
+      groupId: x509Device.individual
+        ? '(individual)'
+        : x509Device.issuer === 'unknown-ca'
+          ? '(no enrollment: unknown CA)'
+          : X509_DEMO_GROUP_ID,
+      transport: x509Device.transport,
+      status: outcome.status,
+      assignedHub: outcome.assignedHub,
+      errorCode: outcome.errorCode,
+      errorMessage: outcome.errorMessage,
+    };
+    log(deviceLine(device), device.status === 'assigned' ? 'information' : 'warning');
+    return device;
+  });
+  result.devices.push(...x509Devices);
   const registeredAt = Date.now();
   const failed = result.devices.filter((device) => device.status !== 'assigned');
   log(
@@ -222,6 +279,11 @@ export async function startDemoPart(options: {
     banner: [
       `Demo: ${result.devices.length} simulated devices (${assigned} assigned, ${failed.length} not) in enrollment groups:`,
       ...DEMO_GROUPS.map((group) => `  ${group.id}: ${group.purpose}`),
+      `  ${X509_DEMO_GROUP_ID}: X.509 over MQTT, signed by the demo intermediate CA; the certificate's O picks ` +
+        'the regional hub, a certificate expiring within 30 days is tagged for rotation',
+      `  refused at attestation: an expired certificate (individual enrollment; in the audit) and one from an ` +
+        'unknown CA (DPS keeps no record of it: see the emulator log line)',
+      `  demo CA, device certificates and keys (test only): ${ca.dir}`,
     ],
     stop: async () => undefined,
   };

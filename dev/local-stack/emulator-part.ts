@@ -2,17 +2,19 @@
 // stack's data folder (so connection strings and the trusted certificate survive restarts), and a connection file.
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { DpsEmulator, LinkedHub } from '../dps-emulator';
+import type { DpsEmulator, LinkedHub, QuotasOption } from '../dps-emulator';
 import {
   DEFAULT_MQTT_PORT,
   DEFAULT_MQTT_WEBSOCKET_PORT,
   startOnStandardPorts,
 } from '../dps-emulator/standard-ports';
 import { readyLine } from '../dps-emulator/cli';
+import { describeTiming } from '../dps-emulator/timing';
 import { HEATPUMPS_HUB, TOASTERS_HUB } from '../fixtures/dps-requests';
 import type { LocalStackPaths } from './paths';
 import { displayPath } from './paths';
 import type { LocalStackPart } from './types';
+import { EU_HUB, US_HUB } from './x509-demo-fleet';
 
 export { HEATPUMPS_HUB, TOASTERS_HUB };
 export const GENERAL_HUBS = [
@@ -20,9 +22,13 @@ export const GENERAL_HUBS = [
   'contoso-general-hub-2.azure-devices.net',
 ] as const;
 
-export const LOCAL_LINKED_HUBS: readonly LinkedHub[] = [TOASTERS_HUB, HEATPUMPS_HUB, ...GENERAL_HUBS].map(
-  (hostName) => ({ hostName }),
-);
+export const LOCAL_LINKED_HUBS: readonly LinkedHub[] = [
+  TOASTERS_HUB,
+  HEATPUMPS_HUB,
+  ...GENERAL_HUBS,
+  EU_HUB,
+  US_HUB,
+].map((hostName) => ({ hostName }));
 
 export interface EmulatorPart extends LocalStackPart {
   emulator: DpsEmulator;
@@ -43,7 +49,10 @@ export async function startEmulatorPart(options: {
   mqttWebSocketPort?: number;
   paths: LocalStackPaths;
   appRoot: string;
-  retryAfterSeconds: number;
+  /** Default: the emulator's (DPS-like). */
+  retryAfterSeconds?: number;
+  assignmentDelayMs?: number;
+  quotas?: QuotasOption;
   log: (line: string) => void;
 }): Promise<EmulatorPart> {
   const { paths } = options;
@@ -60,6 +69,8 @@ export async function startEmulatorPart(options: {
         certificateDir: paths.emulatorDir,
         linkedHubs: LOCAL_LINKED_HUBS.map((hub) => ({ ...hub })),
         retryAfterSeconds: options.retryAfterSeconds,
+        assignmentDelayMs: options.assignmentDelayMs,
+        quotas: options.quotas,
         log: emulatorErrorsOnly(options.log),
       },
       options.mqttWebSocketPort !== undefined,
@@ -95,10 +106,12 @@ export async function startEmulatorPart(options: {
     banner: [
       `DPS emulator: ${emulator.deviceEndpoint} (device and service APIs), id scope ${emulator.idScope}, ` +
         `state in ${shown(paths.emulatorStateFile)}`,
-      `  MQTT: ${emulator.mqttEndpoint}, over WebSocket ${emulator.mqttWebSocketEndpoint} (symmetric keys; ` +
-        'username {idScope}/registrations/{registrationId}/api-version=2019-03-31, the device SAS token as password)',
+      `  MQTT: ${emulator.mqttEndpoint}, over WebSocket ${emulator.mqttWebSocketEndpoint} (username ` +
+        '{idScope}/registrations/{registrationId}/api-version=2019-03-31; the device SAS token as password, or ' +
+        'none and a TLS client certificate)',
       ...(webSocketFallback ? [`  ${webSocketFallback}`] : []),
       `  linked hubs: ${emulator.linkedHubs.map((hub) => hub.hostName).join(', ')}`,
+      `  device timing: ${describeTiming(emulator.timing)}`,
       `  connection strings (secret): ${shown(paths.emulatorConnectionFile)}; CA certificate: ` +
         shown(emulator.caCertificatePath),
     ],

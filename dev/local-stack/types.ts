@@ -1,4 +1,5 @@
 // What `npm start` is made of: parts that start in order and stop in reverse, and the options they share.
+import type { QuotasOption } from '../dps-emulator';
 import type { HostLogSink } from '../functions-host';
 
 export interface LocalStackPart {
@@ -40,8 +41,12 @@ export interface LocalStackOptions {
   log?: HostLogSink;
   /** The Functions host's lines; default stdout. */
   hostLog?: HostLogSink;
-  /** `retry-after` the emulator gives polling devices, seconds; default 1. Tests use 0. */
+  /** `retry-after` the emulator gives polling devices, seconds; default DPS's 3. Tests use 0. */
   deviceRetryAfterSeconds?: number;
+  /** How long the emulator takes to assign a device, ms; default DPS-like (4000). Tests use 0. */
+  deviceAssignmentDelayMs?: number;
+  /** The emulator's device API quotas; default DPS's. Tests use false. */
+  deviceQuotas?: QuotasOption;
   /** Aborting stops a start in progress (Ctrl-C during start-up). */
   signal?: AbortSignal;
 }

@@ -1,4 +1,5 @@
 // The policy engine: a validated policy compiled once into an allocator that decides each request.
+import { requestCertificate } from './device-certificate';
 import { compileHubSelector, hubDirectory, type HubInfo, type HubSelector } from './hub-selection';
 import { compileMatch, type Condition, type MatchContext } from './matchers';
 import type { Fallback, InitialTwinTemplate, Policy, Rule, Strategy } from './policy-schema';
@@ -31,8 +32,15 @@ export interface Decision {
   response?: AllocationResponse;
 }
 
+export interface DecideOptions {
+  /** Record why earlier rules did not decide (Decision.skippedRules). */
+  explain?: boolean;
+  /** Evaluation time in ms since the epoch (certificate expiry conditions); default Date.now(). */
+  now?: number;
+}
+
 export interface Allocator {
-  decide(request: AllocationRequest, options?: { explain?: boolean }): Decision;
+  decide(request: AllocationRequest, options?: DecideOptions): Decision;
 }
 
 type NoCandidate = 'reject' | 'fallback' | 'nextRule';
@@ -83,7 +91,7 @@ export function compilePolicy(policy: Policy): Allocator {
 
   return {
     decide(request, options = {}) {
-      const ctx = matchContextOf(request);
+      const ctx = matchContextOf(request, options.now ?? Date.now());
       const base = baseDecision(request, ctx);
       const skipped: RuleMiss[] | undefined = options.explain ? [] : undefined;
       const withSkipped = (decision: Decision): Decision =>
@@ -154,7 +162,7 @@ function baseDecision(request: AllocationRequest, ctx: MatchContext): DecisionBa
   };
 }
 
-function matchContextOf(request: AllocationRequest): MatchContext {
+function matchContextOf(request: AllocationRequest, now: number): MatchContext {
   const runtime = request.deviceRuntimeContext;
   const enrollment = request.enrollmentGroup ?? request.individualEnrollment;
   return {
@@ -165,6 +173,8 @@ function matchContextOf(request: AllocationRequest): MatchContext {
     iotEdge: enrollment?.capabilities?.iotEdge === true,
     assignment: runtime.currentIotHubHostName ? 'reprovision' : 'initial',
     payload: runtime.payload ?? undefined,
+    certificate: requestCertificate(request),
+    now,
   };
 }
 
@@ -213,6 +223,7 @@ function allocate(
     hubAlias: directory(choice.hub).alias,
     rule: rule.name,
     payload: ctx.payload,
+    certificate: ctx.certificate,
   };
   const response: AllocationResponse = { iotHubHostName: choice.hub };
   const problems: string[] = [];

@@ -1,7 +1,9 @@
 // Rule conditions, compiled once per policy. Each condition can say why it did not match (for explanations).
-import { globToRegExp } from './glob';
+import { compileCertificateMatch } from './certificate-matchers';
+import type { DeviceCertificate } from './device-certificate';
 import { parseDottedPath, valueAt } from './json-path';
-import type { Match, PayloadCondition, StringMatcher } from './policy-schema';
+import type { Match, PayloadCondition } from './policy-schema';
+import { compileStringMatcher, describeStringMatcher } from './string-matcher';
 
 /** What a rule can look at, computed once per request. */
 export interface MatchContext {
@@ -12,6 +14,10 @@ export interface MatchContext {
   iotEdge: boolean;
   assignment: 'initial' | 'reprovision';
   payload: Record<string, unknown> | undefined;
+  /** The device certificate; undefined unless the device attests with X.509 and DPS sent certificate details. */
+  certificate: DeviceCertificate | undefined;
+  /** Evaluation time, ms since the epoch: certificate expiry is measured from it. */
+  now: number;
 }
 
 export interface Condition {
@@ -73,23 +79,8 @@ export function compileMatch(match: Match | undefined): Condition[] {
   for (const [path, condition] of Object.entries(match.payload ?? {})) {
     conditions.push(compilePayloadCondition(path, condition));
   }
+  if (match.x509 !== undefined) conditions.push(...compileCertificateMatch(match.x509));
   return conditions;
-}
-
-export function compileStringMatcher(matcher: StringMatcher): (value: string) => boolean {
-  const alternatives = (Array.isArray(matcher) ? matcher : [matcher]).map((m): RegExp => {
-    if (typeof m === 'string') return globToRegExp(m);
-    if ('glob' in m) return globToRegExp(m.glob);
-    return new RegExp(m.regex, m.caseSensitive ? 'u' : 'iu');
-  });
-  return (value) => alternatives.some((re) => re.test(value));
-}
-
-function describeStringMatcher(matcher: StringMatcher): string {
-  const parts = (Array.isArray(matcher) ? matcher : [matcher]).map((m) =>
-    typeof m === 'string' ? `'${m}'` : 'glob' in m ? `'${m.glob}'` : `/${m.regex}/`,
-  );
-  return parts.length === 1 ? parts[0]! : `any of ${parts.join(', ')}`;
 }
 
 function compilePayloadCondition(path: string, condition: PayloadCondition): Condition {

@@ -1,5 +1,6 @@
 // The allocation policy file format. The JSON Schema in policies/policy.schema.json is generated from this.
 import { z } from 'zod';
+import { DURATION_PATTERN, DURATION_SYNTAX } from './duration';
 
 const nonEmpty = z.string().min(1);
 
@@ -14,10 +15,10 @@ const singleStringMatcherSchema = z.union([
     caseSensitive: z.boolean().optional().describe('Default false.'),
   }),
 ]);
-export const stringMatcherSchema = z.union([
-  singleStringMatcherSchema,
-  z.array(singleStringMatcherSchema).min(1),
-]);
+// One definition in the JSON Schema ($defs), referenced by every field that takes a string matcher.
+export const stringMatcherSchema = z
+  .union([singleStringMatcherSchema, z.array(singleStringMatcherSchema).min(1)])
+  .meta({ id: 'stringMatcher' });
 export type StringMatcher = z.infer<typeof stringMatcherSchema>;
 
 export const payloadConditionSchema = z
@@ -36,6 +37,85 @@ export const payloadConditionSchema = z
 export type PayloadCondition = z.infer<typeof payloadConditionSchema>;
 
 export const attestationTypes = ['symmetricKey', 'x509', 'tpm'] as const;
+
+/** An object whose only keys were unknown is reported for those keys, not again for having no known key. */
+const noIssuesYet = (payload: { issues: readonly unknown[] }) => payload.issues.length === 0;
+
+/** Attributes of a certificate name that conditions and templates read by name; DN is the whole name. */
+export const CERTIFICATE_NAME_PARTS = ['CN', 'O', 'OU', 'DN'] as const;
+export type CertificateNamePart = (typeof CERTIFICATE_NAME_PARTS)[number];
+
+const certificateNameMatchSchema = z
+  .strictObject({
+    CN: stringMatcherSchema.optional().describe('Common name; with several CN values, any of them.'),
+    O: stringMatcherSchema.optional().describe('Organisation; with several O values, any of them.'),
+    OU: stringMatcherSchema.optional().describe('Organisational unit; with several OU values, any of them.'),
+    DN: stringMatcherSchema
+      .optional()
+      .describe(
+        'The whole distinguished name as DPS sends it, e.g. "CN=device-1, O=Contoso". Its attribute order is not confirmed: prefer CN, O, OU.',
+      ),
+  })
+  .refine((name) => Object.keys(name).length > 0, {
+    message: `a certificate name condition needs at least one of ${CERTIFICATE_NAME_PARTS.join(', ')}`,
+    when: noIssuesYet,
+  });
+export type CertificateNameMatch = z.infer<typeof certificateNameMatchSchema>;
+
+// Pairs of hex digits, optionally separated by a colon or a space, as certificate tools print them.
+const hexPairs = (pairs: number) => `(?:[0-9A-Fa-f]{2}[:\\s]?){${pairs - 1}}[0-9A-Fa-f]{2}`;
+const thumbprintSchema = z
+  .string()
+  .regex(new RegExp(`^(?:${hexPairs(20)}|${hexPairs(32)})$`), {
+    message:
+      'a thumbprint is 40 (SHA-1) or 64 (SHA-256) hex digits; colons or spaces between pairs are allowed',
+  })
+  .describe('SHA-1 or SHA-256 thumbprint, hex, any case.');
+
+const durationSchema = z
+  .string()
+  .regex(DURATION_PATTERN, { message: `a duration is ${DURATION_SYNTAX}, e.g. "30d"` })
+  .describe('A whole number and a unit: m (minutes), h (hours), d (days), w (weeks), e.g. "30d".');
+const instantSchema = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()], {
+    error:
+      'expected an ISO 8601 date ("2027-01-01", midnight UTC) or date-time with a zone ("2027-01-01T12:00:00Z")',
+  })
+  .describe('ISO 8601 date (midnight UTC) or date-time with Z or an offset.');
+
+const expiryMatchSchema = z
+  .strictObject({
+    within: durationSchema
+      .optional()
+      .describe('The certificate expires within this long of the evaluation time (or has expired).'),
+    before: instantSchema.optional().describe('notAfter is before this instant.'),
+    after: instantSchema.optional().describe('notAfter is after this instant.'),
+  })
+  .refine((expiry) => Object.keys(expiry).length > 0, {
+    message: 'a notAfter condition needs at least one of within, before, after',
+    when: noIssuesYet,
+  });
+export type ExpiryMatch = z.infer<typeof expiryMatchSchema>;
+
+export const certificateMatchSchema = z
+  .strictObject({
+    subject: certificateNameMatchSchema.optional().describe("The device certificate's subject."),
+    issuer: certificateNameMatchSchema.optional().describe("The device certificate's issuer."),
+    signingSubject: certificateNameMatchSchema
+      .optional()
+      .describe(
+        'Subject of the signing (CA or intermediate) certificate the chain reached: group enrollments only.',
+      ),
+    thumbprint: z
+      .union([thumbprintSchema, z.array(thumbprintSchema).min(1)])
+      .optional()
+      .describe('The device certificate is one of these (SHA-1 or SHA-256 thumbprints).'),
+    notAfter: expiryMatchSchema.optional().describe('When the device certificate expires.'),
+  })
+  .describe(
+    'Conditions on the device X.509 certificate (deviceRuntimeContext.x509). Never matches a device without certificate details, such as a symmetric-key or TPM device; {} matches every device that has them.',
+  );
+export type CertificateMatch = z.infer<typeof certificateMatchSchema>;
 
 export const matchSchema = z
   .strictObject({
@@ -64,6 +144,7 @@ export const matchSchema = z
       .enum(['initial', 'reprovision'])
       .optional()
       .describe('initial: no current hub; reprovision: the device has a currentIotHubHostName.'),
+    x509: certificateMatchSchema.optional(),
   })
   .describe('All given conditions must hold. An empty or absent match matches every device.');
 export type Match = z.infer<typeof matchSchema>;

@@ -1,7 +1,8 @@
 // Parsing and validating a policy: zod for shape, then checks across fields. Every problem names its JSON path.
 import type { z } from 'zod';
 import { selectorKind } from './hub-selection';
-import { policySchema, type Policy, type StringMatcher } from './policy-schema';
+import { CERTIFICATE_NAME_PARTS, policySchema, type Policy, type StringMatcher } from './policy-schema';
+import { CERTIFICATE_PLACEHOLDER_NAMES } from './certificate-templates';
 import { PLACEHOLDER_NAMES, unknownPlaceholders } from './templates';
 import { checkTwinCollection, TWIN_LIMITS } from './twin-limits';
 
@@ -87,6 +88,11 @@ function semanticProblems(policy: Policy): PolicyProblem[] {
       if (condition.regex !== undefined)
         checkRegex(condition.regex, at('match', 'payload', field, 'regex'), add);
     }
+    for (const name of ['subject', 'issuer', 'signingSubject'] as const) {
+      for (const part of CERTIFICATE_NAME_PARTS) {
+        checkStringMatcher(rule.match?.x509?.[name]?.[part], at('match', 'x509', name, part), add);
+      }
+    }
   });
 
   const allocations: { path: PropertyKey[]; value: Policy['rules'][number] | Policy['fallback'] }[] = [
@@ -120,10 +126,7 @@ function semanticProblems(policy: Policy): PolicyProblem[] {
       ['payload', allocation.payload],
     ] as const) {
       for (const unknown of unknownPlaceholders(template, jsonPath([...path, part]))) {
-        add(
-          unknown.path,
-          `unknown placeholder {{${unknown.name}}}; use ${PLACEHOLDER_NAMES.join(', ')} or payload.<path>`,
-        );
+        add(unknown.path, unknownPlaceholderMessage(unknown.name));
       }
     }
     const twin = allocation.initialTwin;
@@ -143,6 +146,13 @@ function semanticProblems(policy: Policy): PolicyProblem[] {
     }
   }
   return problems;
+}
+
+function unknownPlaceholderMessage(name: string): string {
+  if (name.startsWith('x509.')) {
+    return `unknown placeholder {{${name}}}; the certificate placeholders are ${CERTIFICATE_PLACEHOLDER_NAMES.join(', ')}`;
+  }
+  return `unknown placeholder {{${name}}}; use ${PLACEHOLDER_NAMES.join(', ')}, payload.<path> or x509.<field>`;
 }
 
 function checkStringMatcher(

@@ -4,11 +4,12 @@ import { compilePolicy } from './engine';
 import { loadPolicy } from './policy-source';
 import { answerAllocationRequest, type WebhookAnswer } from './webhook';
 
-export type AllocationWebhook = (body: string) => WebhookAnswer;
+/** `now`: the evaluation time in ms since the epoch (certificate expiry); the function passes Date.now(). */
+export type AllocationWebhook = (body: string, now?: number) => WebhookAnswer;
 
 export function createAllocationWebhook(env: NodeJS.ProcessEnv = process.env): AllocationWebhook {
   const settings = readSettings(env);
   const allocator = compilePolicy(loadPolicy(settings));
   const options = { maxBodyBytes: settings.ALLOCATE_MAX_BODY_BYTES };
-  return (body) => answerAllocationRequest(allocator, body, options);
+  return (body, now) => answerAllocationRequest(allocator, body, options, now);
 }

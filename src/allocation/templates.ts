@@ -1,6 +1,8 @@
 // initialTwin and payload templates: JSON values whose strings may hold {{placeholders}}.
 // A string that is exactly one placeholder takes the value's JSON type ("{{payload.temp}}" -> 21.5);
 // elsewhere placeholders are interpolated as text. A missing value drops the key, or interpolates as "".
+import { certificateLookup } from './certificate-templates';
+import type { DeviceCertificate } from './device-certificate';
 import { type JsonPath, parseDottedPath, valueAt } from './json-path';
 
 export interface TemplateContext {
@@ -12,6 +14,7 @@ export interface TemplateContext {
   hubAlias: string | undefined;
   rule: string;
   payload: Record<string, unknown> | undefined;
+  certificate: DeviceCertificate | undefined;
 }
 
 export const PLACEHOLDER_NAMES = [
@@ -83,6 +86,8 @@ function lookupFor(name: string): Lookup | undefined {
     const path: JsonPath = parseDottedPath(name.slice('payload.'.length));
     return (ctx) => valueAt(ctx.payload, path);
   }
+  const fromCertificate = certificateLookup(name);
+  if (fromCertificate) return (ctx) => (ctx.certificate ? fromCertificate(ctx.certificate) : undefined);
   if ((PLACEHOLDER_NAMES as readonly string[]).includes(name)) {
     const key = name as PlaceholderName;
     return (ctx) => ctx[key];

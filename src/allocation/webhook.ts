@@ -32,10 +32,12 @@ export interface WebhookOptions {
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
+/** `now` (ms since the epoch) is the evaluation time of certificate expiry conditions; default Date.now(). */
 export function answerAllocationRequest(
   allocator: Allocator,
   body: string,
   options: WebhookOptions,
+  now?: number,
 ): WebhookAnswer {
   const started = performance.now();
   const invalid = (error: string, details?: unknown): WebhookAnswer => {
@@ -75,7 +77,7 @@ export function answerAllocationRequest(
 
   let decision: Decision;
   try {
-    decision = allocator.decide(parsed.data);
+    decision = allocator.decide(parsed.data, { now });
   } catch (error) {
     // A policy engine bug must still fail this device fast (4xx) rather than make DPS retry a 5xx.
     return invalid(`allocation failed: ${(error as Error).message}`);

@@ -40,7 +40,8 @@ export function createAllocateHandler(options: AllocateHandlerOptions = {}): All
 
   const answerWithOutcome = async (body: string, log: AllocateLog) => {
     const at = new Date();
-    const { status, jsonBody, headers, log: decision } = webhook(body);
+    // One clock reading: the instant certificate expiry is judged at is the one the decision row records.
+    const { status, jsonBody, headers, log: decision } = webhook(body, at.getTime());
     // The log line, like the row, withholds payload values that strategies quote in their reasons.
     const line = JSON.stringify({ ...decision, reason: safeReason(decision.reason) });
     if (decision.outcome === 'assigned') log.log(line);

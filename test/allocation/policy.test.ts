@@ -51,6 +51,38 @@ describe('policy validation', () => {
     [{ rules: [{ name: 'a', payload: { who: '{{deviceName}}' } }] }, '$.rules[0].payload.who'],
     [{ rules: [{ name: 'a', colour: 'red' }] }, '$.rules[0]'],
     [{ fallback: { action: 'allocate', strategy: { type: 'static', extra: 1 } } }, '$.fallback.strategy'],
+    [
+      { rules: [{ name: 'a', match: { x509: { subject: { O: { regex: '(' } } } } }] },
+      '$.rules[0].match.x509.subject.O.regex',
+    ],
+    [
+      { rules: [{ name: 'a', match: { x509: { issuer: { CN: ['ok', { regex: '[' }] } } } }] },
+      '$.rules[0].match.x509.issuer.CN[1].regex',
+    ],
+    [{ rules: [{ name: 'a', match: { x509: { subject: {} } } }] }, '$.rules[0].match.x509.subject'],
+    [{ rules: [{ name: 'a', match: { x509: { subject: { cn: 'x' } } } }] }, '$.rules[0].match.x509.subject'],
+    [{ rules: [{ name: 'a', match: { x509: { subjct: { CN: 'x' } } } }] }, '$.rules[0].match.x509'],
+    [
+      { rules: [{ name: 'a', match: { x509: { thumbprint: ['AB:CD'] } } }] },
+      '$.rules[0].match.x509.thumbprint[0]',
+    ],
+    [
+      { rules: [{ name: 'a', match: { x509: { thumbprint: 'G'.repeat(40) } } }] },
+      '$.rules[0].match.x509.thumbprint',
+    ],
+    [{ rules: [{ name: 'a', match: { x509: { notAfter: {} } } }] }, '$.rules[0].match.x509.notAfter'],
+    [
+      { rules: [{ name: 'a', match: { x509: { notAfter: { within: '30 days' } } } }] },
+      '$.rules[0].match.x509.notAfter.within',
+    ],
+    [
+      { rules: [{ name: 'a', match: { x509: { notAfter: { before: '2027-13-01' } } } }] },
+      '$.rules[0].match.x509.notAfter.before',
+    ],
+    [
+      { rules: [{ name: 'a', match: { x509: { notAfter: { after: '2027-01-01T00:00:00' } } } }] },
+      '$.rules[0].match.x509.notAfter.after',
+    ],
   ])('reports the JSON path of a seeded error (%#)', (policy, expectedPath) => {
     const problems = problemsOf(policy);
     expect(problems.length).toBeGreaterThan(0);
@@ -79,6 +111,38 @@ describe('policy validation', () => {
     expect(error.problems).toHaveLength(1); // shape errors first; cross-field checks run on a well-formed policy
   });
 
+  it('explains what a certificate condition takes', () => {
+    expect(
+      problemsOf({ rules: [{ name: 'a', match: { x509: { notAfter: { within: '6 months' } } } }] }),
+    ).toEqual([
+      '$.rules[0].match.x509.notAfter.within: a duration is a whole number and a unit: m (minutes), h (hours), d (days) or w (weeks), e.g. "30d"',
+    ]);
+    expect(problemsOf({ rules: [{ name: 'a', match: { x509: { thumbprint: 'ABCD' } } }] })).toEqual([
+      '$.rules[0].match.x509.thumbprint: a thumbprint is 40 (SHA-1) or 64 (SHA-256) hex digits; colons or spaces between pairs are allowed',
+    ]);
+    expect(
+      problemsOf({ rules: [{ name: 'a', match: { x509: { subject: { O: { regex: '(' } } } } }] }),
+    ).toEqual([
+      expect.stringMatching(/^\$\.rules\[0\]\.match\.x509\.subject\.O\.regex: invalid regular expression: /),
+    ]);
+    expect(
+      problemsOf({
+        rules: [
+          {
+            name: 'a',
+            match: {
+              x509: {
+                subject: { CN: 'device-*', DN: { regex: '^CN=' } },
+                thumbprint: ['ab:'.repeat(19) + 'ab', 'AB'.repeat(32), ('ab ' as string).repeat(31) + 'ab'],
+                notAfter: { within: '90m', before: '2027-01-01', after: '2026-01-01T00:00:00+01:00' },
+              },
+            },
+          },
+        ],
+      }),
+    ).toEqual([]);
+  });
+
   it('reports JSON syntax errors at $', () => {
     expect(() => parsePolicyText('{"rules": [', 'setting ALLOCATION_POLICY')).toThrow(/\$: not valid JSON/);
   });
@@ -87,7 +151,15 @@ describe('policy validation', () => {
 describe('policy sources', () => {
   it('loads the shipped default policy', () => {
     const policy = loadPolicy({ ALLOCATION_POLICY_PATH: 'policies/default.policy.json' });
-    expect(policy.rules.map((r) => r.name)).toEqual(['toasters', 'heatpumps', 'everything-else']);
+    expect(policy.rules.map((r) => r.name)).toEqual([
+      'toasters',
+      'heatpumps',
+      'eu-rotation-due',
+      'eu',
+      'us-rotation-due',
+      'us',
+      'everything-else',
+    ]);
   });
 
   it('prefers the inline ALLOCATION_POLICY setting', () => {

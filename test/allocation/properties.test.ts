@@ -7,6 +7,8 @@ import type { PolicyInput } from '../../src/allocation/policy-schema';
 import { createAllocationWebhook } from '../../src/allocation/setup';
 import { answerAllocationRequest, type WebhookAnswer } from '../../src/allocation/webhook';
 import {
+  ARBITRARY_NOW,
+  generatedBodyArb,
   KNOWN_HUBS,
   linkedHubsArb,
   payloadArb,
@@ -20,6 +22,9 @@ import { copyOf, officialSample } from '../../dev/fixtures/dps-requests';
 fc.configureGlobal({ seed: 0x0d95a110, numRuns: 200 });
 
 const LIMITS = { maxBodyBytes: 128 * 1024 };
+/** Certificate expiry is judged at one fixed instant, so that answering twice cannot straddle a boundary. */
+const NOW = ARBITRARY_NOW;
+const DAY_MS = 86_400_000;
 
 /** Every strategy, weights, a region table, templates, aliases whose case differs from linkedHubs. */
 const everyStrategyPolicy: PolicyInput = {
@@ -44,6 +49,26 @@ const everyStrategyPolicy: PolicyInput = {
       name: 'static-devices',
       match: { registrationId: 'static*' },
       hubs: ['legacy-hub.azure-devices.net', 'us1', 'eu1'],
+      strategy: { type: 'static' },
+    },
+    {
+      name: 'eu-certificates',
+      match: { x509: { subject: { O: 'Contoso-EU' } } },
+      hubs: ['hub-eu-*'],
+      initialTwin: {
+        tags: { owner: '{{x509.subject.O}}', device: '{{x509.subject.CN}}', expires: '{{x509.notAfter}}' },
+      },
+    },
+    {
+      name: 'rotation-due',
+      match: { x509: { notAfter: { within: '30d' } } },
+      hubs: ['us1'],
+      payload: { rotate: true, thumbprint: '{{x509.thumbprint}}', issuer: 'issued by {{x509.issuer.CN}}' },
+    },
+    {
+      name: 'signed-by-contoso',
+      match: { x509: { signingSubject: { O: 'Contoso*' }, issuer: { CN: { regex: 'Intermediate' } } } },
+      hubs: ['eu2', 'asia1', 'toasters'],
       strategy: { type: 'static' },
     },
     {
@@ -122,7 +147,7 @@ type Answer = (body: string) => WebhookAnswer;
 
 function answererFor(input: PolicyInput): { allocator: Allocator; answer: Answer } {
   const allocator = compilePolicy(parsePolicy(input, 'test policy'));
-  return { allocator, answer: (body) => answerAllocationRequest(allocator, body, LIMITS) };
+  return { allocator, answer: (body) => answerAllocationRequest(allocator, body, LIMITS, NOW) };
 }
 
 const policies: [string, PolicyInput | 'default'][] = [
@@ -134,7 +159,9 @@ const policies: [string, PolicyInput | 'default'][] = [
 
 function answerFor(policy: PolicyInput | 'default'): Answer {
   // The default policy goes through app start-up exactly as the function does (settings + policy file).
-  return policy === 'default' ? createAllocationWebhook({}) : answererFor(policy).answer;
+  if (policy !== 'default') return answererFor(policy).answer;
+  const webhook = createAllocationWebhook({});
+  return (body) => webhook(body, NOW);
 }
 
 function hubOf(answer: WebhookAnswer): string | undefined {
@@ -375,6 +402,73 @@ describe('allocation outcomes that follow from the policy', () => {
   });
 });
 
+describe('certificate rules', () => {
+  const CERTIFICATE_RULES = new Set(['eu-certificates', 'rotation-due', 'signed-by-contoso']);
+
+  it('decide only X.509 devices whose request holds certificate details', () => {
+    const { answer } = answererFor(everyStrategyPolicy);
+    fc.assert(
+      fc.property(generatedBodyArb(), ({ body, attestation, certificate }) => {
+        const result = answer(serialised(body));
+        expectWellFormed(result, body.linkedHubs as string[]);
+        if (result.log.rule !== undefined && CERTIFICATE_RULES.has(result.log.rule)) {
+          expect({ attestation, readable: certificate?.readable }).toEqual({
+            attestation: 'x509',
+            readable: true,
+          });
+        }
+      }),
+    );
+  });
+
+  it('match the organisation and expiry the certificate was given, whatever else it holds', () => {
+    const { answer } = answererFor({
+      rules: [
+        { name: 'eu', match: { x509: { subject: { O: 'Contoso-EU' } } } },
+        { name: 'soon', match: { x509: { notAfter: { within: '30d' } } } },
+        { name: 'rest' },
+      ],
+    });
+    fc.assert(
+      fc.property(
+        generatedBodyArb({ linkedHubs: linkedHubsArb.filter((h) => h.length > 0) }),
+        (generated) => {
+          const { attestation, certificate } = generated;
+          const readable = attestation === 'x509' && certificate?.readable === true;
+          const eu = readable && certificate.organisations.some((o) => o.toLowerCase() === 'contoso-eu');
+          const soon =
+            readable && certificate.notAfter !== undefined && certificate.notAfter <= NOW + 30 * DAY_MS;
+          const expected = eu ? 'eu' : soon ? 'soon' : 'rest';
+          expect({ certificate, rule: answer(serialised(generated.body)).log.rule }).toEqual({
+            certificate,
+            rule: expected,
+          });
+        },
+      ),
+    );
+  });
+
+  it('an x509 object of any shape never makes the request invalid', () => {
+    const { answer } = answererFor(everyStrategyPolicy);
+    const anyObject = fc.dictionary(fc.string(), fc.jsonValue({ maxDepth: 3 }), { maxKeys: 5 });
+    const x509Shaped = fc.record(
+      {
+        certificateInfo: fc.jsonValue({ maxDepth: 2 }),
+        signingCertificateInfo: fc.jsonValue({ maxDepth: 2 }),
+      },
+      { requiredKeys: [] },
+    );
+    fc.assert(
+      fc.property(validBodyArb(), fc.oneof(anyObject, x509Shaped), (body, x509) => {
+        (body.deviceRuntimeContext as Record<string, unknown>).x509 = x509;
+        const result = answer(serialised(body));
+        expect(result.log.outcome).not.toBe('invalid-request');
+        expectWellFormed(result, body.linkedHubs as string[]);
+      }),
+    );
+  });
+});
+
 describe('bodies that are not allocation requests get a 400 with a message', () => {
   const answer = answerFor(everyStrategyPolicy);
 
@@ -588,6 +682,7 @@ function mutationsOf(body: Record<string, unknown>): Mutation[] {
     set('not a string', ['deviceRuntimeContext'], 'currentIotHubHostName', [...NOT_A_STRING, '']),
     set('not an object', ['deviceRuntimeContext'], 'payload', NOT_AN_OBJECT),
     set('not an object', ['deviceRuntimeContext'], 'symmetricKey', NOT_AN_OBJECT),
+    set('not an object', ['deviceRuntimeContext'], 'x509', NOT_AN_OBJECT),
     set('not an object', [kind], 'attestation', [...NOT_AN_OBJECT, null]),
     set('not an attestation type', [kind, 'attestation'], 'type', ['', 42, null, {}]),
     set('not an object', [kind], 'capabilities', [42, 'edge', ['x']]),

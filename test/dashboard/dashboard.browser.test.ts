@@ -98,6 +98,7 @@ function hostileRow(): ProblemRow {
     status: 'failed',
     errorCode: 400208,
     errorExplanation: 'hand-written',
+    source: 'registration-state',
     firstSeen: now,
     lastSeen: now,
     open: true,

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
 import { DEMO_GROUPS } from '../../dev/local-stack/demo-fleet';
 import { HEATPUMPS_HUB, TOASTERS_HUB } from '../../dev/local-stack/emulator-part';
+import { EU_HUB, US_HUB, X509_DEMO_DEVICES, X509_DEMO_GROUP_ID } from '../../dev/local-stack/x509-demo-fleet';
 import {
   LOCAL_ASSIGNING_GRACE_MINUTES,
   parseStartArgs,
@@ -49,6 +50,8 @@ function options(overrides: Partial<LocalStackOptions> = {}): LocalStackOptions 
     log: (line) => lines.push(line),
     hostLog: (line) => lines.push(line),
     deviceRetryAfterSeconds: 0,
+    deviceAssignmentDelayMs: 0,
+    deviceQuotas: false,
     ...overrides,
   };
 }
@@ -164,7 +167,48 @@ describe('a first start', () => {
     expect(decisions(toasters[0]!)).toEqual([
       expect.objectContaining({ outcome: 'assigned', rule: 'toasters', hub: TOASTERS_HUB }),
     ]);
-    expect(running.demo?.devices).toHaveLength(24);
+    expect(running.demo?.devices).toHaveLength(24 + X509_DEMO_DEVICES.length);
+  });
+
+  it('provisions the X.509 meters over MQTT (one over WebSocket) by their certificate, and refuses the expired and unknown-CA ones', () => {
+    const running = stack!;
+    const outcome = (id: string) => running.demo!.devices.find((device) => device.registrationId === id)!;
+    for (const id of ['contoso-eu-meter-001', 'contoso-eu-meter-002', 'contoso-eu-meter-003']) {
+      expect(running.emulator.getRegistration(id)).toMatchObject({
+        status: 'assigned',
+        assignedHub: EU_HUB,
+        enrollmentGroupId: X509_DEMO_GROUP_ID,
+        initialTwin: { tags: { region: 'eu', certificate: { rotationDue: false } } },
+      });
+    }
+    expect(running.emulator.getRegistration('contoso-eu-meter-004')).toMatchObject({
+      assignedHub: EU_HUB,
+      initialTwin: { tags: { region: 'eu', certificate: { rotationDue: true } } },
+    });
+    expect(running.emulator.getRegistration('contoso-us-meter-003')).toMatchObject({
+      status: 'assigned',
+      assignedHub: US_HUB,
+    });
+    expect(outcome('contoso-us-meter-003').transport).toBe('mqttWs');
+    expect(decisions('contoso-eu-meter-004')).toEqual([
+      expect.objectContaining({ outcome: 'assigned', rule: 'eu-rotation-due', hub: EU_HUB }),
+    ]);
+    for (const id of ['contoso-eu-meter-expired', 'rogue-meter-001']) {
+      expect(outcome(id).status).toBe('refused');
+      expect(running.emulator.getRegistration(id)).toBeUndefined();
+    }
+    const printed = lines.join('\n');
+    expect(printed).toMatch(
+      /X.509 device 'contoso-eu-meter-expired' refused: the device certificate expired at/,
+    );
+    expect(printed).toMatch(/X.509 device 'rogue-meter-001' refused: no enrollment for the certificate/);
+    // The demo CA stays in the data folder, its keys readable by the owner only.
+    const caDir = path.join(appRoot, '.local/demo-ca');
+    expect(fs.statSync(path.join(caDir, 'intermediate.key.pem')).mode & 0o077).toBe(0);
+    expect(
+      running.emulator.store.getGroup(X509_DEMO_GROUP_ID)?.value.attestation.x509?.signingCertificates
+        ?.primary?.certificate,
+    ).toBe(fs.readFileSync(path.join(caDir, 'intermediate.cert.pem'), 'utf8'));
   });
 
   it('records the demo decisions in the decision table, where `npm run audit -- decisions` reads them', async () => {
@@ -208,8 +252,9 @@ describe('a first start', () => {
   it('records exactly the rejected devices in the audit tables, and the timer keeps scanning', async () => {
     const running = stack!;
     const problems = await openProblems(running);
+    // The expired X.509 device is an individual enrollment, so the audit knows it; the unknown-CA one has none.
     expect(new Map(problems.map((row) => [row.registrationId, row.errorCode]))).toEqual(
-      failedInEmulator(running),
+      new Map([...failedInEmulator(running), ['contoso-eu-meter-expired', 401002]]),
     );
     expect(running.demo?.openProblems).toBe(problems.length);
 
@@ -241,8 +286,10 @@ describe('a first start', () => {
       cwd: appRoot,
     });
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    for (const id of [...rejectedByPolicy, ...wrongKey]) expect(stdout).toContain(id);
-    for (const id of toasters) expect(stdout).not.toContain(id);
+    for (const id of [...rejectedByPolicy, ...wrongKey, 'contoso-eu-meter-expired'])
+      expect(stdout).toContain(id);
+    for (const id of [...toasters, 'contoso-eu-meter-001', 'rogue-meter-001'])
+      expect(stdout).not.toContain(id);
   });
 
   it('lets your settings win: environment over local defaults, local.settings.json over local defaults', () => {
@@ -270,6 +317,7 @@ describe('a first start', () => {
     ];
     const printed = [...lines, ...running.parts.flatMap((part) => part.banner)].join('\n');
     for (const secret of secrets) expect(printed).not.toContain(secret);
+    expect(printed).not.toContain('PRIVATE KEY');
     expect(printed).toContain(
       `Webhook URL for DPS enrollments: ${running.host.functionUrl('allocate')}?code=***`,
     );
@@ -294,7 +342,7 @@ describe('a second start on the same data', () => {
     const running = stack;
 
     const configured = running.demo!.configure.flatMap((outcome) => outcome.output);
-    expect(configured).toHaveLength(DEMO_GROUPS.length);
+    expect(configured).toHaveLength(DEMO_GROUPS.length + 1); // and the X.509 group
     for (const line of configured) expect(line).toMatch(/: unchanged, already apiVersion 2021-10-01/);
 
     expect(running.emulator.getRegistration(toasters[0]!)).toMatchObject({
@@ -307,7 +355,7 @@ describe('a second start on the same data', () => {
 
     const problems = await openProblems(running);
     expect(new Map(problems.map((row) => [row.registrationId, row.errorCode]))).toEqual(
-      failedInEmulator(running),
+      new Map([...failedInEmulator(running), ['contoso-eu-meter-expired', 401002]]),
     );
     // The rows of the first start, read back from Azurite's saved data.
     for (const row of problems) expect(row.firstSeen.getTime()).toBeLessThan(secondStart.getTime());

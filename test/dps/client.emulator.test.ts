@@ -1,6 +1,6 @@
 // The DPS client against the project's DPS emulator (dev/dps-emulator): SAS with a host:port, the emulator's
 // self-signed certificate, etags, paging and, under a fault plan, retries that neither skip nor repeat a page.
-import { startDpsEmulator, type DpsEmulator } from '../../dev/dps-emulator';
+import { FAST_TIMING, startDpsEmulator, type DpsEmulator } from '../../dev/dps-emulator';
 import { DpsClient, type DpsClientOptions } from '../../src/dps/client';
 import { DpsNotFoundError, DpsPreconditionFailedError, DpsUnauthorizedError } from '../../src/dps/errors';
 import type { DeviceRegistrationState, EnrollmentGroup } from '../../src/dps/schemas';
@@ -46,7 +46,7 @@ async function scan(client: DpsClient): Promise<{ ids: string[]; pages: number }
 }
 
 beforeAll(async () => {
-  emulator = await startDpsEmulator({ retryAfterSeconds: 0 });
+  emulator = await startDpsEmulator(FAST_TIMING);
   seededGroupIds = emulator.seed({ groups: GROUPS, perGroup: { assigned: 100, failed: 30 } }).groupIds;
 });
 

@@ -178,7 +178,7 @@ export interface Transition {
   enrollmentId: string;
   /** `none` for a first sighting; a resolution (`assigned`, ...) when a problem reopened. */
   fromStatus: string;
-  /** A problem status, or a resolution (`assigned`, `deleted`, `enrollment-deleted`). */
+  /** A problem status, or a resolution (`assigned`, `deleted`, `enrollment-deleted`, `certificate-valid`). */
   toStatus: string;
   errorCode?: number;
 }

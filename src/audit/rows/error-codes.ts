@@ -15,8 +15,9 @@ const KNOWN_CODES: Readonly<Record<number, string>> = {
     "Custom allocation webhook key rejected: the webhook answered 401, usually because the enrollment's webhookUrl " +
     'has no or a wrong function key (?code=).',
   401002:
-    'Unauthorized: the device presented a bad SAS token, key or certificate (e.g. a device key not derived from ' +
-    'the current group key).',
+    'Unauthorized: DPS refused the device at attestation: a bad SAS token, key or certificate (e.g. a device key ' +
+    'not derived from the current group key, or an X.509 certificate, or one in its chain, that expired or is not ' +
+    'valid yet).',
   404201: 'No enrollment matches the registration id the device presented.',
   404202: 'Not found (DPS 404202; its exact meaning is not documented).',
 };

@@ -4,12 +4,15 @@ import { redactSecrets } from '../../dps/redact';
 import type { DeviceRegistrationState } from '../../dps/schemas';
 import { explainProblem } from './error-codes';
 import { historyRowKey } from './keys';
-import type { EnrollmentKind, HistoryRow, ProblemRow, Resolution } from './tables';
+import type { EnrollmentKind, HistoryRow, ProblemRow, ProblemSource, Resolution } from './tables';
 
 export const PROBLEM_STATUSES = ['failed', 'unassigned', 'disabled', 'assigning'] as const;
 export type ProblemStatus = (typeof PROBLEM_STATUSES)[number];
 
 const MAX_ERROR_MESSAGE = 4000;
+
+/** Why a device the pass no longer sees is closed (`certificate-valid` is decided from the stored row). */
+export type GoneResolution = Exclude<Resolution, 'assigned' | 'certificate-valid'>;
 
 /** What the registration looks like now. */
 export type Observation =
@@ -22,12 +25,16 @@ export type Observation =
       assignedHub?: string;
       deviceId?: string;
       dpsLastUpdated?: Date;
+      /** Default `registration-state`. */
+      source?: ProblemSource;
+      /** Says more than the error code's explanation (a refused certificate: which one, since when). */
+      explanation?: string;
     }
   | { kind: 'assigned'; assignedHub?: string; deviceId?: string; dpsLastUpdated?: Date }
   /** Assigning within the grace period, or no status: neither a problem nor a recovery. */
   | { kind: 'pending' }
-  /** No longer in DPS. */
-  | { kind: 'gone'; resolution: Exclude<Resolution, 'assigned'> };
+  /** No longer in DPS (`deleted`: no registration state). */
+  | { kind: 'gone'; resolution: GoneResolution };
 
 function parseDate(value: string | null | undefined): Date | undefined {
   if (!value) return undefined;
@@ -185,11 +192,10 @@ function problemRow(
     substatus: observation.substatus,
     errorCode: observation.errorCode,
     errorMessage: observation.errorMessage,
-    errorExplanation: explainProblem(
-      observation.status,
-      observation.errorCode,
-      context.assigningGraceMinutes,
-    ),
+    errorExplanation:
+      observation.explanation ??
+      explainProblem(observation.status, observation.errorCode, context.assigningGraceMinutes),
+    source: observation.source ?? 'registration-state',
     assignedHub: observation.assignedHub,
     deviceId: observation.deviceId,
     dpsLastUpdated: observation.dpsLastUpdated,
@@ -207,6 +213,8 @@ function differs(stored: ProblemRow, next: ProblemRow): boolean {
     stored.substatus !== next.substatus ||
     stored.errorCode !== next.errorCode ||
     stored.errorMessage !== next.errorMessage ||
+    stored.errorExplanation !== next.errorExplanation ||
+    stored.source !== next.source ||
     stored.assignedHub !== next.assignedHub ||
     stored.deviceId !== next.deviceId ||
     !sameTime(stored.dpsLastUpdated, next.dpsLastUpdated)
@@ -230,10 +238,15 @@ export function diffProblem(
       change.problem.deviceId = observation.deviceId;
       return change;
     }
-    case 'gone':
-      return stored?.open
-        ? resolve(stored, observation.resolution, context.scanStartedAt, context)
-        : undefined;
+    case 'gone': {
+      if (!stored?.open) return undefined;
+      // A device refused for its enrollment's certificates never had a registration state: without one, and no
+      // longer refused, it is the certificate that changed, not a state that was deleted.
+      const certificateValid =
+        stored.source === 'enrollment-certificate' && observation.resolution === 'deleted';
+      const resolution = certificateValid ? 'certificate-valid' : observation.resolution;
+      return resolve(stored, resolution, context.scanStartedAt, context);
+    }
     case 'problem': {
       const at = observation.dpsLastUpdated ?? context.scanStartedAt;
       const error = { errorCode: observation.errorCode, errorMessage: observation.errorMessage };

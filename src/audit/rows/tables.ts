@@ -35,9 +35,19 @@ const count = z.number().int().min(0);
 export const enrollmentKindSchema = z.enum(['group', 'individual']);
 export type EnrollmentKind = z.infer<typeof enrollmentKindSchema>;
 
-/** Why a problem row was closed. */
-export const resolutionSchema = z.enum(['assigned', 'deleted', 'enrollment-deleted']);
+/**
+ * Why a problem row was closed. `certificate-valid`: a device DPS refused for its enrollment's certificates is no
+ * longer refused (the certificate was replaced, became valid, or the enrollment stopped using X.509).
+ */
+export const resolutionSchema = z.enum(['assigned', 'deleted', 'enrollment-deleted', 'certificate-valid']);
 export type Resolution = z.infer<typeof resolutionSchema>;
+
+/**
+ * Where a problem was seen: DPS's registration state, or the enrollment's certificates (DPS refuses the device at
+ * attestation and keeps no registration state for it).
+ */
+export const problemSourceSchema = z.enum(['registration-state', 'enrollment-certificate']);
+export type ProblemSource = z.infer<typeof problemSourceSchema>;
 
 /**
  * PartitionKey: the escaped lower-case group id, or `~individual`. RowKey: the escaped lower-case registration id.
@@ -56,6 +66,8 @@ export const problemRowSchema = z.object({
   /** Redacted, at most 4,000 characters. */
   errorMessage: optionalString,
   errorExplanation: z.string(),
+  /** Rows written before the certificate check have none: they were all seen on registration states. */
+  source: problemSourceSchema.default('registration-state'),
   assignedHub: optionalString,
   deviceId: optionalString,
   /** DPS's lastUpdatedDateTimeUtc of the registration state the row was last written from. */
@@ -89,7 +101,7 @@ export const historyRowSchema = z.object({
    * (`assigned`, `deleted`) for a reopened problem.
    */
   fromStatus: z.string(),
-  /** The new status, or the resolution (`assigned`, `deleted`, `enrollment-deleted`). */
+  /** The new status, or the resolution (`assigned`, `deleted`, `enrollment-deleted`, `certificate-valid`). */
   toStatus: z.string(),
   errorCode: z.number().int().optional(),
   errorMessage: optionalString,
@@ -106,6 +118,9 @@ export const findingSchema = z.object({
     'webhook-without-key',
     'webhook-invalid-url',
     'enrollment-disabled',
+    'certificate-expired',
+    'certificate-not-yet-valid',
+    'certificate-expiring',
   ]),
   message: z.string(),
 });

@@ -2,7 +2,9 @@
 // its devices fail. Only the redacted webhook URL and a yes/no about its function key leave this module.
 import { redactWebhookUrl } from '../../dps/redact';
 import type { EnrollmentGroup, IndividualEnrollment } from '../../dps/schemas';
-import type { Finding } from '../rows/tables';
+import type { EnrollmentKind, Finding } from '../rows/tables';
+import { reviewCertificates } from './certificate-review';
+import type { ValidityClock } from './certificate-validity';
 
 export interface EnrollmentReview {
   allocationPolicy: string;
@@ -10,6 +12,11 @@ export interface EnrollmentReview {
   /** Scheme, host and path of the webhook URL; undefined without a custom allocation definition. */
   webhook: string | undefined;
   findings: Finding[];
+}
+
+/** What the checks compare with: this app's allocate URL (unknown: that check is skipped) and the time. */
+export interface ReviewContext extends ValidityClock {
+  expectedWebhookUrl: string | undefined;
 }
 
 /** scheme://host/path, lower-cased, without a trailing slash: how webhook URLs are compared (query ignored). */
@@ -27,12 +34,15 @@ function parseUrl(value: string): URL | undefined {
 
 /**
  * The checks: allocation policy not `custom`; webhook URL not this app's allocate URL (when it is known); webhook
- * URL without a function key (DPS then fails devices with 400209); enrollment disabled.
+ * URL without a function key (DPS then fails devices with 400209); enrollment disabled; X.509 certificates
+ * expired, not valid yet or expiring (certificate-review.ts).
  */
 export function reviewEnrollment(
   enrollment: EnrollmentGroup | IndividualEnrollment,
-  expectedWebhookUrl: string | undefined,
+  kind: EnrollmentKind,
+  context: ReviewContext,
 ): EnrollmentReview {
+  const { expectedWebhookUrl } = context;
   // DPS's default policy is hashed (docs/dps-contract.md §2.3).
   const allocationPolicy = enrollment.allocationPolicy ?? 'hashed';
   const provisioningStatus = enrollment.provisioningStatus ?? 'enabled';
@@ -72,6 +82,7 @@ export function reviewEnrollment(
       message: 'The enrollment is disabled: DPS refuses its devices.',
     });
   }
+  findings.push(...reviewCertificates(enrollment, kind, context));
   return {
     allocationPolicy,
     provisioningStatus,

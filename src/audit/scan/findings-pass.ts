@@ -10,6 +10,8 @@ import { reviewEnrollment } from './enrollment-review';
 
 export interface FindingsSettings {
   expectedWebhookUrl: string | undefined;
+  /** A certificate expiring within this is a finding (AUDIT_CERTIFICATE_EXPIRY_WARNING_DAYS). */
+  certificateExpiryWarningMs: number;
   lastSeenRefreshMs: number;
   now: () => number;
 }
@@ -45,7 +47,11 @@ export class FindingsPass {
           ? (enrollment as EnrollmentGroup).enrollmentGroupId
           : (enrollment as IndividualEnrollment).registrationId;
       const rowKey = idKey(enrollmentId);
-      const review = reviewEnrollment(enrollment, this.settings.expectedWebhookUrl);
+      const review = reviewEnrollment(enrollment, this.partition, {
+        expectedWebhookUrl: this.settings.expectedWebhookUrl,
+        nowMs,
+        expiryWarningMs: this.settings.certificateExpiryWarningMs,
+      });
       const stored = this.rows.get(rowKey);
       if (this.partition === 'individual' && review.findings.length === 0) {
         if (stored) {

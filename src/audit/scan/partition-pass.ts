@@ -3,8 +3,14 @@
 // them, and at the end the open problems the pass did not see are resolved as gone.
 import { odata } from '@azure/data-tables';
 import { idKey } from '../../storage/keys';
-import { diffProblem, type Observation, type RowChange, type RowContext } from '../rows/problems';
-import { problemRowSchema, type EnrollmentKind, type ProblemRow, type Resolution } from '../rows/tables';
+import {
+  diffProblem,
+  type GoneResolution,
+  type Observation,
+  type RowChange,
+  type RowContext,
+} from '../rows/problems';
+import { problemRowSchema, type EnrollmentKind, type ProblemRow } from '../rows/tables';
 import type { AuditStore } from '../store';
 
 export interface PassSettings {
@@ -26,6 +32,8 @@ export interface ProblemCounters {
 export interface ObservedRegistration {
   registrationId: string;
   observation: Observation;
+  /** Whether DPS returned a registration state; default: unless the observation is `gone`. */
+  stateRead?: boolean;
 }
 
 export class PartitionPass {
@@ -81,8 +89,8 @@ export class PartitionPass {
   /** The writes one page calls for; the in-memory rows move on at once, so the next page diffs against them. */
   observe(items: readonly ObservedRegistration[]): RowChange[] {
     const changes: RowChange[] = [];
-    for (const { registrationId, observation } of items) {
-      if (observation.kind !== 'gone') this.counters.registrationsRead++;
+    for (const { registrationId, observation, stateRead } of items) {
+      if (stateRead ?? observation.kind !== 'gone') this.counters.registrationsRead++;
       if (observation.kind === 'problem') this.counters.problemsSeen++;
       const rowKey = idKey(registrationId);
       const enrollmentId = this.enrollmentGroupId ?? registrationId;
@@ -105,7 +113,7 @@ export class PartitionPass {
    * lastSeenRefresh of the scan's start (it is rewritten once older), so an older lastSeen means not seen.
    * Unseen devices with a recent lastSeen are resolved by a later scan.
    */
-  finish(spanned: boolean, resolution: Exclude<Resolution, 'assigned'>): RowChange[] {
+  finish(spanned: boolean, resolution: GoneResolution): RowChange[] {
     const oldestSeen = this.settings.scanStartedAt.getTime() - this.settings.lastSeenRefreshMs;
     const changes: RowChange[] = [];
     for (const [rowKey, row] of this.rows) {

@@ -50,6 +50,7 @@ export function scanOptionsFrom(settings: Settings, env: NodeJS.ProcessEnv, log?
     assigningGraceMinutes: settings.AUDIT_ASSIGNING_GRACE_MINUTES,
     lastSeenRefreshHours: settings.AUDIT_LAST_SEEN_REFRESH_HOURS,
     expectedWebhookUrl: expectedWebhookUrl(settings, env),
+    certificateExpiryWarningDays: settings.AUDIT_CERTIFICATE_EXPIRY_WARNING_DAYS,
     log,
   };
 }

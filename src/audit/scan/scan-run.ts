@@ -10,6 +10,7 @@ import type { AuditStore, RowAction } from '../store';
 import type { RunBudget } from './budget';
 import type { ScanLease } from './checkpoint';
 import { FindingsPass, type FindingsSettings } from './findings-pass';
+import { observeIndividual } from './individual-observation';
 import { mapLimit } from './map-limit';
 import { scanPages, type PageLoopRun, type PageScan, type PageScanResult, type Stop } from './page-loop';
 import {
@@ -282,9 +283,13 @@ export class ScanRun {
         );
         const observed = items.map((enrollment, index): ObservedRegistration => ({
           registrationId: enrollment.registrationId,
-          observation: states[index]
-            ? observeRegistration(states[index], this.context.now(), this.context.assigningGraceMs)
-            : { kind: 'gone', resolution: 'deleted' },
+          observation: observeIndividual(
+            enrollment,
+            states[index],
+            this.context.now(),
+            this.context.assigningGraceMs,
+          ),
+          stateRead: states[index] !== undefined,
         }));
         return { problems: partition.observe(observed), findings };
       },

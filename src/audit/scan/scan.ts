@@ -11,6 +11,7 @@ import { runRowKey } from '../rows/keys';
 import { RUNS_PARTITION, type RunOutcome, type ScanRunRow } from '../rows/tables';
 import type { AuditStore } from '../store';
 import { RunBudget } from './budget';
+import { DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS } from './certificate-validity';
 import { LeaseLostError, ScanLease } from './checkpoint';
 import { ScanCursor } from './scan-cursor';
 import { ScanRun, type RunCounters, type ScanProgress, type ScanRunContext } from './scan-run';
@@ -28,6 +29,8 @@ export interface ScanOptions {
   lastSeenRefreshHours: number;
   /** The allocate URL enrollments should call; the check is skipped when unknown. */
   expectedWebhookUrl?: string;
+  /** Certificates expiring within this many days are findings (AUDIT_CERTIFICATE_EXPIRY_WARNING_DAYS); default 30. */
+  certificateExpiryWarningDays?: number;
   /** The lease lasts the time budget plus this; default 30 s. */
   leaseMarginMs?: number;
   /** The checkpoint is saved at most this often while pages go by (and always when the run stops); default 2 s. */
@@ -197,7 +200,13 @@ function runContext(invocation: Invocation, lease: ScanLease, cursor: ScanCursor
       assigningGraceMinutes: options.assigningGraceMinutes,
       lastSeenRefreshMs: refreshMs,
     },
-    findingsSettings: { expectedWebhookUrl: options.expectedWebhookUrl, lastSeenRefreshMs: refreshMs, now },
+    findingsSettings: {
+      expectedWebhookUrl: options.expectedWebhookUrl,
+      certificateExpiryWarningMs:
+        (options.certificateExpiryWarningDays ?? DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS) * 86_400_000,
+      lastSeenRefreshMs: refreshMs,
+      now,
+    },
     signal: invocation.signal,
     crashSignal: options.signal,
     now,

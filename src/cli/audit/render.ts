@@ -1,6 +1,7 @@
 // The audit CLI's text output: aligned tables of problems, history, scan runs, findings, the problem summary and
 // recent transitions. Times are UTC.
 import type { ProblemSummary, RecentTransitions } from '../../audit/read/overview';
+import { explainErrorCode } from '../../audit/rows/error-codes';
 import type {
   FindingsView,
   HistoryView,
@@ -36,17 +37,24 @@ function enrollmentOf(row: { enrollmentKind: string; enrollmentId: string }): st
   return row.enrollmentKind === 'individual' ? '(individual)' : row.enrollmentId;
 }
 
-/** Each error code of the rows once, with what it means. */
+/** Each error code of the rows once, with what it means (the code's meaning, not one row's explanation). */
 function errorLegend(rows: readonly ProblemView[]): string[] {
-  const explained = new Map<number, string>();
-  for (const row of rows) {
-    if (row.errorCode !== undefined && !explained.has(row.errorCode)) {
-      explained.set(row.errorCode, row.errorExplanation);
-    }
-  }
-  if (explained.size === 0) return [];
-  const codes = [...explained.keys()].sort((a, b) => a - b);
-  return ['', 'Error codes:', ...codes.map((code) => `  ${code}  ${explained.get(code)}`)];
+  const codes = [
+    ...new Set(rows.flatMap((row) => (row.errorCode === undefined ? [] : [row.errorCode]))),
+  ].sort((a, b) => a - b);
+  if (codes.length === 0) return [];
+  return ['', 'Error codes:', ...codes.map((code) => `  ${code}  ${explainErrorCode(code)}`)];
+}
+
+/** The open problems seen on enrollment certificates: DPS has no state that would say why, so the row does. */
+function refusedDevices(rows: readonly ProblemView[]): string[] {
+  const refused = rows.filter((row) => row.open && row.source === 'enrollment-certificate');
+  if (refused.length === 0) return [];
+  return [
+    '',
+    'Refused at attestation (no registration state in DPS):',
+    ...refused.map((row) => `  ${row.registrationId}: ${row.errorExplanation}`),
+  ];
 }
 
 export function renderProblems(rows: readonly ProblemView[], more: boolean): string {
@@ -76,7 +84,7 @@ export function renderProblems(rows: readonly ProblemView[], more: boolean): str
   const summary =
     `${plural(rows.length, 'problem')} (${formatCount(open)} open, ${formatCount(rows.length - open)} resolved)` +
     (more ? '; more match: raise --limit or narrow the filters.' : '.');
-  return [table, '', summary, ...errorLegend(rows)].join('\n');
+  return [table, '', summary, ...errorLegend(rows), ...refusedDevices(rows)].join('\n');
 }
 
 export function renderHistory(registrationId: string, rows: readonly HistoryView[], group?: string): string {

@@ -2,10 +2,14 @@
 // What is allowed comes from the policy's JSON Schema (generated from the zod schema), never from a copy.
 import type { PolicyProblem } from '../../allocation/policy';
 import { policyJsonSchema } from '../../allocation/policy-json-schema';
+import { CERTIFICATE_PLACEHOLDER_NAMES } from '../../allocation/certificate-templates';
+import { CERTIFICATE_NAME_PARTS } from '../../allocation/policy-schema';
 import { PLACEHOLDER_NAMES } from '../../allocation/templates';
 import { closest } from './closest';
 
 type JsonSchema = {
+  $ref?: string;
+  $defs?: Record<string, JsonSchema>;
   properties?: Record<string, JsonSchema>;
   additionalProperties?: JsonSchema | boolean;
   items?: JsonSchema;
@@ -62,12 +66,13 @@ export function hintFor(problem: PolicyProblem, raw: unknown): string | undefine
       : 'define the alias under $.hubs, or write a full host name (with a dot) or a glob (* or ?)';
   }
 
-  const placeholder = /^unknown placeholder \{\{(.*)\}\}/.exec(message);
+  const placeholder = /^unknown placeholder \{\{(.*?)\}\}/.exec(message);
   if (placeholder) {
-    const suggestion = closest(placeholder[1]!, PLACEHOLDER_NAMES);
-    return suggestion
-      ? `did you mean {{${suggestion}}}?`
-      : 'payload fields are written {{payload.<dotted.path>}}';
+    const name = placeholder[1]!;
+    const suggestion = closest(name, [...PLACEHOLDER_NAMES, ...CERTIFICATE_PLACEHOLDER_NAMES]);
+    if (suggestion) return `did you mean {{${suggestion}}}?`;
+    // The message lists the certificate placeholders already.
+    return name.startsWith('x509.') ? undefined : 'payload fields are written {{payload.<dotted.path>}}';
   }
 
   const duplicate = /^duplicate rule name '(.*)'$/.exec(message);
@@ -84,11 +89,8 @@ export function hintFor(problem: PolicyProblem, raw: unknown): string | undefine
     return 'JavaScript syntax (with the u flag); in JSON a backslash is written twice, e.g. "^sn-\\\\d+$"';
   }
 
-  if (segments && segments.at(-2) === 'match' && message === 'Invalid input') {
-    const field = segments.at(-1);
-    if (field === 'registrationId' || field === 'enrollmentGroupId') {
-      return 'expected a glob string, { "glob": "..." }, { "regex": "..." } or a non-empty list of those';
-    }
+  if (segments && message === 'Invalid input' && isStringMatcherField(segments)) {
+    return 'expected a glob string, { "glob": "..." }, { "regex": "..." } or a non-empty list of those';
   }
 
   const missing = segments?.at(-1);
@@ -108,6 +110,17 @@ export function hintFor(problem: PolicyProblem, raw: unknown): string | undefine
   // Otherwise what the schema says the field (or, for a list item, the list) is for.
   const listItem = typeof segments.at(-1) === 'number';
   return descriptionAt(segments, raw) ?? (listItem ? descriptionAt(segments.slice(0, -1), raw) : undefined);
+}
+
+/** match.registrationId, match.enrollmentGroupId and the name parts of match.x509 take string matchers. */
+function isStringMatcherField(segments: readonly (string | number)[]): boolean {
+  const field = segments.at(-1);
+  if (segments.at(-2) === 'match') return field === 'registrationId' || field === 'enrollmentGroupId';
+  return (
+    segments.at(-4) === 'match' &&
+    segments.at(-3) === 'x509' &&
+    (CERTIFICATE_NAME_PARTS as readonly unknown[]).includes(field)
+  );
 }
 
 function descriptionAt(segments: readonly (string | number)[], raw: unknown): string | undefined {
@@ -156,6 +169,7 @@ function schemasAt(segments: readonly (string | number)[], raw: unknown): JsonSc
 
 /** Union branches whose discriminator (`type`, `action`) fits the value, or every branch when none does. */
 function expand(schema: JsonSchema, value: unknown): JsonSchema[] {
+  if (schema.$ref !== undefined) return expand(definition(schema.$ref), value);
   const branches = schema.oneOf ?? schema.anyOf;
   if (!branches) return [schema];
   const all = branches.flatMap((branch) => expand(branch, value));
@@ -165,6 +179,12 @@ function expand(schema: JsonSchema, value: unknown): JsonSchema[] {
   };
   const fitting = all.filter(fits);
   return fitting.length > 0 ? fitting : all;
+}
+
+/** A `#/$defs/<name>` reference of the policy schema; an unknown one describes nothing. */
+function definition(ref: string): JsonSchema {
+  const name = /^#\/\$defs\/(.+)$/.exec(ref)?.[1];
+  return (name === undefined ? undefined : rootSchema?.$defs?.[name]) ?? {};
 }
 
 function valueAt(root: unknown, segments: readonly (string | number)[]): unknown {

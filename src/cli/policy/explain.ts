@@ -1,8 +1,9 @@
 // `policy explain`: what the webhook would answer for one DPS request body, and why.
+import { requestCertificate, type DeviceCertificate } from '../../allocation/device-certificate';
 import { compilePolicy, FALLBACK_RULE_NAME, type Decision } from '../../allocation/engine';
 import { jsonPath } from '../../allocation/policy';
 import type { Policy } from '../../allocation/policy-schema';
-import { allocationRequestSchema } from '../../allocation/request';
+import { allocationRequestSchema, attestationTypeOf } from '../../allocation/request';
 import { answerAllocationRequest, type WebhookOptions } from '../../allocation/webhook';
 
 export interface Explanation {
@@ -15,6 +16,11 @@ export interface Explanation {
   assignment: Decision['assignment'];
   currentHub: string | null;
   linkedHubs: string[];
+  attestation: string | null;
+  /** The device certificate as the policy reads it; null when the device has none (or DPS sent none readable). */
+  certificate: CertificateSummary | null;
+  /** The instant certificate expiry was judged at (ISO 8601). */
+  evaluatedAt: string;
   /** The deciding rule and its JSON path; null when no rule decided (the fallback rejected). */
   rule: { name: string; path: string } | null;
   /** Earlier rules that did not decide, and why. */
@@ -25,6 +31,16 @@ export interface Explanation {
   reason: string;
 }
 
+export interface CertificateSummary {
+  subject: string | null;
+  issuer: string | null;
+  signingSubject: string | null;
+  notBefore: string | null;
+  notAfter: string | null;
+  sha1Thumbprint: string | null;
+  sha256Thumbprint: string | null;
+}
+
 /** The webhook's 400 for a body that is not a valid DPS request: explaining stops there. */
 export interface InvalidRequest {
   status: 400;
@@ -33,19 +49,22 @@ export interface InvalidRequest {
   error: string;
 }
 
+/** `now` (ms since the epoch) is when certificate expiry is judged; the webhook uses the time of the request. */
 export function explainRequest(
   policy: Policy,
   requestBody: string,
   options: WebhookOptions,
+  now: number = Date.now(),
 ): Explanation | InvalidRequest {
   const allocator = compilePolicy(policy);
-  const answer = answerAllocationRequest(allocator, requestBody, options);
+  const answer = answerAllocationRequest(allocator, requestBody, options, now);
   if (answer.log.outcome === 'invalid-request') {
     return { status: 400, body: answer.jsonBody, error: answer.log.reason };
   }
   // The body passed the webhook's own validation, so this parse cannot fail.
   const request = allocationRequestSchema.parse(JSON.parse(requestBody));
-  const decision = allocator.decide(request, { explain: true });
+  const decision = allocator.decide(request, { explain: true, now });
+  const certificate = requestCertificate(request);
   const pathOf = (rule: string) => {
     if (rule === FALLBACK_RULE_NAME) return '$.fallback';
     const index = policy.rules.findIndex((r) => r.name === rule);
@@ -60,6 +79,9 @@ export function explainRequest(
     assignment: decision.assignment,
     currentHub: request.deviceRuntimeContext.currentIotHubHostName ?? null,
     linkedHubs: request.linkedHubs,
+    attestation: attestationTypeOf(request) ?? null,
+    certificate: certificate ? summaryOf(certificate) : null,
+    evaluatedAt: new Date(now).toISOString(),
     rule: decision.rule === undefined ? null : { name: decision.rule, path: pathOf(decision.rule) },
     skippedRules: (decision.skippedRules ?? []).map((miss) => ({ ...miss, path: pathOf(miss.rule) })),
     candidates: [...decision.candidates],
@@ -85,6 +107,7 @@ export function renderExplanation(explanation: Explanation): string {
         : `reprovision (current hub ${e.currentHub ?? 'unknown'})`,
     ),
     field('Linked hubs', e.linkedHubs.join(', ') || '(none)'),
+    ...certificateLines(e),
     '',
     field(
       'Rule',
@@ -101,4 +124,35 @@ export function renderExplanation(explanation: Explanation): string {
     field('Reason', e.reason),
   );
   return lines.join('\n');
+}
+
+function summaryOf(certificate: DeviceCertificate): CertificateSummary {
+  return {
+    subject: certificate.subject?.text ?? null,
+    issuer: certificate.issuer?.text ?? null,
+    signingSubject: certificate.signingSubject?.text ?? null,
+    notBefore: certificate.notBefore?.toISOString() ?? null,
+    notAfter: certificate.notAfter?.toISOString() ?? null,
+    sha1Thumbprint: certificate.sha1Thumbprint ?? null,
+    sha256Thumbprint: certificate.sha256Thumbprint ?? null,
+  };
+}
+
+/** Shown for X.509 devices only: what the certificate conditions read, and when. */
+function certificateLines(e: Explanation): string[] {
+  if (e.attestation !== 'x509' && e.certificate === null) return [];
+  const indent = ' '.repeat(13);
+  const c = e.certificate;
+  if (c === null) {
+    return [
+      `${'Certificate'.padEnd(13)}none readable in deviceRuntimeContext.x509 (certificate rules do not match)`,
+    ];
+  }
+  const lines = [`${'Certificate'.padEnd(13)}subject ${c.subject ?? '(none)'}`];
+  lines.push(`${indent}issuer ${c.issuer ?? '(none)'}`);
+  if (c.signingSubject !== null) lines.push(`${indent}signed by ${c.signingSubject}`);
+  lines.push(`${indent}valid ${c.notBefore ?? '?'} to ${c.notAfter ?? '?'} (judged at ${e.evaluatedAt})`);
+  const thumbprint = c.sha256Thumbprint ?? c.sha1Thumbprint;
+  if (thumbprint !== null) lines.push(`${indent}thumbprint ${thumbprint}`);
+  return lines;
 }

@@ -1,6 +1,7 @@
 // `npm run policy -- <command>`: check, explain and simulate allocation policies with the function's own engine.
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { z } from 'zod';
 import { parsePolicyText, PolicyError } from '../../allocation/policy';
 import type { Policy } from '../../allocation/policy-schema';
 import type { WebhookOptions } from '../../allocation/webhook';
@@ -9,6 +10,7 @@ import { readSettings } from '../../settings';
 import {
   parseCommandArgs,
   stringOption,
+  validatedOption,
   type OptionsConfig,
   type OptionValues as Values,
 } from '../shared/args';
@@ -21,6 +23,7 @@ import { DEFAULT_ID_PATTERN, idsFromList, idsFromPattern, type DeviceIds } from 
 import { explainRequest, renderExplanation } from './explain';
 import { simulate, type Scenario } from './simulate';
 import { renderSimulation } from './simulate-report';
+import { certificateFleet, DEFAULT_ISSUER, type CertificateFleet } from './simulated-certificates';
 
 const DEFAULT_DEVICES = 10_000;
 const MAX_DEVICES = 10_000_000;
@@ -29,21 +32,32 @@ export const USAGE = `Usage: npm run policy -- <command> <policy.json> [options]
 
   check <policy.json> [--json]
       Validates the policy as the function does at start-up: each problem with its JSON path and a hint,
-      then warnings (unreachable rules, unused hub aliases, static failover). Exit code 1 when invalid.
+      then warnings (unreachable rules, unused hub aliases, static failover, certificate rules no device
+      can meet). Exit code 1 when invalid.
 
-  explain <policy.json> --request <dps-request.json> [--json]
+  explain <policy.json> --request <dps-request.json> [--now <date>] [--json]
       The webhook's answer (HTTP status and JSON body) for one DPS request body, the rule that decided,
-      why each earlier rule did not, the candidates and the strategy's choice.
+      why each earlier rule did not, the candidates and the strategy's choice. --now judges certificate
+      expiry at another instant (ISO 8601, e.g. 2027-01-01 or 2027-01-01T12:00:00Z; default now).
 
   simulate <policy.json> --linked-hubs <host,host,...> [options]
-      Allocates many synthetic devices (initial assignment, symmetric-key enrollment group) with the
-      function's engine and shows how they spread over the hubs.
+      Allocates many synthetic devices (initial assignment, symmetric-key enrollment group unless --x509)
+      with the function's engine and shows how they spread over the hubs.
         --devices <n>              number of devices (default ${DEFAULT_DEVICES.toLocaleString('en-US')})
         --id-pattern <pattern>     registration ids; {n} is the device index from 0, {n:6} zero-pads it
                                    (default ${DEFAULT_ID_PATTERN})
         --ids <file>               registration ids from a file, one per line (instead of --devices)
         --group <id>               enrollment group id (default simulated)
         --payload <json>           device payload sent by every device
+        --now <date>               when certificate expiry is judged, and notAfter counts from (default now)
+      X.509 devices (an X.509 enrollment group; any --cert- option implies --x509):
+        --x509                     devices attest with certificates (default subject CN={id})
+        --cert-subject <template>  subject name; {id} registration id, {n} device index, {org} organisation
+                                   (default CN={id}, O={org} with --cert-orgs)
+        --cert-orgs <O,O:3,...>    organisations, handed to devices in turn (:3 = three turns in each round)
+        --cert-issuer <name>       issuer and group signing certificate (default ${DEFAULT_ISSUER})
+        --cert-expiry <d>[..<d>]   notAfter after --now: one duration, or a range spread evenly over the
+                                   devices (m, h, d, w: 30d, 1d..400d; default 365d)
       Compare with a second scenario for the same devices (these combine):
         --compare <other.json>     another policy
         --add-hub <host>           link one more hub (repeatable)
@@ -91,11 +105,16 @@ function runCheck(args: readonly string[], io: CliIo, cwd: string): number {
 }
 
 function runExplain(args: readonly string[], io: CliIo, cwd: string): number {
-  const { file, values } = parse(args, { request: { type: 'string' }, json: { type: 'boolean' } });
+  const { file, values } = parse(args, {
+    request: { type: 'string' },
+    now: { type: 'string' },
+    json: { type: 'boolean' },
+  });
   if (typeof values.request !== 'string') throw new UsageError('--request <dps-request.json> is required');
+  const now = validatedOption(instantSchema, values, 'now') ?? Date.now();
   const policy = loadPolicy(file, cwd);
   const body = readInput(values.request, 'request file', cwd);
-  const result = explainRequest(policy, body, webhookOptions());
+  const result = explainRequest(policy, body, webhookOptions(), now);
   if ('error' in result) {
     throw new UsageError(`${values.request}: the webhook would answer 400: ${redactSecrets(result.error)}`);
   }
@@ -111,6 +130,12 @@ function runSimulate(args: readonly string[], io: CliIo, cwd: string): number {
     ids: { type: 'string' },
     group: { type: 'string' },
     payload: { type: 'string' },
+    now: { type: 'string' },
+    x509: { type: 'boolean' },
+    'cert-subject': { type: 'string' },
+    'cert-orgs': { type: 'string' },
+    'cert-issuer': { type: 'string' },
+    'cert-expiry': { type: 'string' },
     compare: { type: 'string' },
     'add-hub': { type: 'string', multiple: true },
     'remove-hub': { type: 'string', multiple: true },
@@ -119,12 +144,16 @@ function runSimulate(args: readonly string[], io: CliIo, cwd: string): number {
   const linkedHubs = hubList(values['linked-hubs']);
   const policy = loadPolicy(file, cwd);
   const ids = deviceIds(values, cwd);
+  const now = validatedOption(instantSchema, values, 'now') ?? Date.now();
+  const certificates = certificatesOption(values, now, ids.count);
   const before: Scenario = { policySource: file, policy, linkedHubs };
   const after = afterScenario(before, values, cwd);
   const result = simulate({
     ids,
     groupId: stringOption(values.group) ?? 'simulated',
     payload: payloadOption(values.payload),
+    certificates,
+    now,
     before,
     after,
     webhook: webhookOptions(),
@@ -202,6 +231,26 @@ function afterScenario(before: Scenario, values: Values, cwd: string): Scenario 
   return compare === undefined
     ? { policySource: before.policySource, policy: before.policy, linkedHubs }
     : { policySource: compare, policy: loadPolicy(compare, cwd), linkedHubs };
+}
+
+const instantSchema = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()], {
+    error: 'must be an ISO 8601 date (2027-01-01) or date-time with a zone (2027-01-01T12:00:00Z)',
+  })
+  .transform((text) => Date.parse(text));
+
+/** The X.509 fleet the --x509 and --cert-… options describe; undefined for symmetric-key devices. */
+function certificatesOption(values: Values, now: number, count: number): CertificateFleet | undefined {
+  const option = (name: string) => stringOption(values[name]);
+  const given = {
+    subject: option('cert-subject'),
+    organisations: option('cert-orgs'),
+    issuer: option('cert-issuer'),
+    expiry: option('cert-expiry'),
+  };
+  const any = Object.values(given).some((value) => value !== undefined);
+  if (!any && values.x509 !== true) return undefined;
+  return certificateFleet(given, now, count);
 }
 
 function payloadOption(value: Values[string]): Record<string, unknown> | undefined {

@@ -18,6 +18,9 @@ export function policyWarnings(policy: Policy): PolicyNote[] {
     ...unreachableRules(policy),
     ...unreferencedHubs(policy),
     ...staticFailover(policy),
+    ...certificateWithoutX509(policy),
+    ...minuteDurations(policy),
+    ...certificatePlaceholdersWithoutCertificate(policy),
   ];
 }
 
@@ -92,6 +95,60 @@ function staticFailover(policy: Policy): PolicyNote[] {
         level: 'info',
         path: jsonPath([...path, 'hubs']),
         message: `static always takes the first linked candidate: ${later.map((s) => `'${s}'`).join(', ')} ${later.length === 1 ? 'is' : 'are'} only failover: used when no earlier selector matches a linked hub`,
+      },
+    ];
+  });
+}
+
+/** match.x509 with an attestation condition that leaves out x509: only X.509 devices have a certificate. */
+function certificateWithoutX509(policy: Policy): PolicyNote[] {
+  return policy.rules.flatMap((rule, index): PolicyNote[] => {
+    const attestation = rule.match?.attestation;
+    if (rule.match?.x509 === undefined || attestation === undefined) return [];
+    const types = [attestation].flat();
+    if (types.includes('x509')) return [];
+    return [
+      {
+        level: 'warning',
+        path: jsonPath(['rules', index, 'match']),
+        message: `rule '${rule.name}' never matches: match.x509 needs an X.509 device, and match.attestation allows only ${types.join(', ')}`,
+      },
+    ];
+  });
+}
+
+/** "6m" is six minutes: worth saying, as m for months is a likely slip. */
+function minuteDurations(policy: Policy): PolicyNote[] {
+  return policy.rules.flatMap((rule, index): PolicyNote[] => {
+    const within = rule.match?.x509?.notAfter?.within;
+    if (within === undefined || !within.endsWith('m')) return [];
+    return [
+      {
+        level: 'info',
+        path: jsonPath(['rules', index, 'match', 'x509', 'notAfter', 'within']),
+        message: `'${within}' is ${within.slice(0, -1)} minutes (m is minutes; write days or weeks, e.g. "30d", "8w")`,
+      },
+    ];
+  });
+}
+
+/** {{x509.…}} in a rule that does not require a certificate: devices without one get no value there. */
+function certificatePlaceholdersWithoutCertificate(policy: Policy): PolicyNote[] {
+  return allocationsOf(policy).flatMap(({ path, allocation }): PolicyNote[] => {
+    const rule = 'name' in allocation ? allocation : undefined;
+    if (rule?.match?.x509 !== undefined) return [];
+    const used = [
+      ...JSON.stringify([allocation.initialTwin, allocation.payload]).matchAll(
+        /\{\{\s*(x509\.[^{}]*?)\s*\}\}/g,
+      ),
+    ].map((m) => m[1]!);
+    if (used.length === 0) return [];
+    const who = rule ? `rule '${rule.name}' has no match.x509` : 'the fallback takes any device';
+    return [
+      {
+        level: 'info',
+        path: jsonPath(path),
+        message: `${who}: devices without certificate details get no value for {{${[...new Set(used)].join('}}, {{')}}} (a whole-value placeholder drops its key, text gets "")`,
       },
     ];
   });

@@ -8,7 +8,7 @@ export function renderSimulation(result: SimulationResult): string {
   const { before, after, comparison } = result;
   const sections = [
     [
-      `Simulated ${formatCount(result.devices)} devices (ids ${result.ids}; enrollment group '${result.groupId}', symmetric key${result.payload ? ', with payload' : ''}; initial assignment).`,
+      `Simulated ${formatCount(result.devices)} devices (ids ${result.ids}; enrollment group '${result.groupId}', ${attestationOf(result)}${result.payload ? ', with payload' : ''}; initial assignment).`,
       ...(after
         ? [`Before: ${describeScenario(before)}`, `After:  ${describeScenario(after, before)}`]
         : [capitalized(describeScenario(before))]),
@@ -29,12 +29,40 @@ export function renderSimulation(result: SimulationResult): string {
     [after ? 'before' : '', before],
     ['after', after],
   ] as const) {
+    if (scenario?.organisations) sections.push(organisationsTable(scenario, label));
+  }
+  for (const [label, scenario] of [
+    [after ? 'before' : '', before],
+    ['after', after],
+  ] as const) {
     if (scenario && scenario.rejected.devices > 0) sections.push(reasonsList(scenario, label));
   }
   sections.push(
     `Expected: the share that hub weights give to hashed choices; ${NOT_APPLICABLE} where another strategy can choose the hub or it is not linked.`,
   );
   return sections.join('\n\n');
+}
+
+function attestationOf(result: SimulationResult): string {
+  return result.certificates === null
+    ? 'symmetric key'
+    : `X.509: ${result.certificates}; expiry judged at ${result.evaluatedAt}`;
+}
+
+/** Rows: certificate organisations; columns: the linked hubs, then rejected devices. */
+function organisationsTable(scenario: ScenarioResult, label: string): string {
+  const linked = scenario.hubs.filter((hub) => hub.linked).map((hub) => hub.hub);
+  const columns: Column[] = [
+    { header: `Certificate O${label ? ` (${label})` : ''}` },
+    ...linked.map((hub) => ({ header: hub, align: 'right' as const })),
+    { header: '(rejected)', align: 'right' },
+  ];
+  const rows = (scenario.organisations ?? []).map((tally) => [
+    tally.organisation,
+    ...linked.map((hub) => formatCount(tally.hubs.find((entry) => entry.hub === hub)?.devices ?? 0)),
+    formatCount(tally.rejected),
+  ]);
+  return renderTable(columns, rows);
 }
 
 function capitalized(text: string): string {

@@ -7,6 +7,7 @@ import { allocationRequestSchema, type AllocationRequest } from '../../allocatio
 import { answerAllocationRequest, type WebhookOptions } from '../../allocation/webhook';
 import { UsageError } from '../shared/usage-error';
 import type { DeviceIds } from './device-ids';
+import type { CertificateFleet } from './simulated-certificates';
 
 export interface Scenario {
   /** Where the policy came from, for reports (a file name). */
@@ -17,8 +18,12 @@ export interface Scenario {
 
 export interface SimulationInput {
   ids: DeviceIds;
-  /** Enrollment group id of the synthetic symmetric-key group every device registers through. */
+  /** Enrollment group id of the synthetic group (symmetric key, or X.509 with `certificates`) of every device. */
   groupId: string;
+  /** X.509 devices with these certificates; absent: symmetric-key devices. */
+  certificates?: CertificateFleet;
+  /** Evaluation time, ms since the epoch (certificate expiry); default now. */
+  now?: number;
   /** Device payload sent by every device. */
   payload?: Record<string, unknown>;
   before: Scenario;
@@ -49,6 +54,16 @@ export interface ScenarioResult {
   rejected: { devices: number; share: number; reasons: { reason: string; devices: number }[] };
   /** Devices decided by each rule (assigned or rejected); '(no rule)' when the fallback rejected. */
   rules: { rule: string; devices: number }[];
+  /** Per certificate organisation (--cert-orgs): where its devices went; null without organisations. */
+  organisations: OrganisationTally[] | null;
+}
+
+export interface OrganisationTally {
+  organisation: string;
+  devices: number;
+  rejected: number;
+  /** Every hub of the result, in its order. */
+  hubs: { hub: string; devices: number }[];
 }
 
 export interface Comparison {
@@ -65,6 +80,10 @@ export interface SimulationResult {
   ids: string;
   groupId: string;
   payload: Record<string, unknown> | null;
+  /** The certificates of an X.509 fleet (their description); null for symmetric-key devices. */
+  certificates: string | null;
+  /** When certificate expiry was judged (ISO 8601). */
+  evaluatedAt: string;
   before: ScenarioResult;
   after: ScenarioResult | null;
   comparison: Comparison | null;
@@ -75,19 +94,20 @@ const MAX_REASONS = 10;
 const REJECTED = -1;
 
 export function simulate(input: SimulationInput): SimulationResult {
+  const now = input.now ?? Date.now();
   const hubs = [...new Set([...input.before.linkedHubs, ...(input.after?.linkedHubs ?? [])])];
   const hubIndex = new Map(hubs.map((hub, i) => [hub, i]));
-  const before = new ScenarioRun(input, input.before, hubIndex);
-  const after = input.after ? new ScenarioRun(input, input.after, hubIndex) : undefined;
+  const before = new ScenarioRun(input, input.before, hubIndex, now);
+  const after = input.after ? new ScenarioRun(input, input.after, hubIndex, now) : undefined;
   const moves = hubs.map(() => new Array<number>(hubs.length).fill(0));
   const newlyRejected = new Array<number>(hubs.length).fill(0);
   const newlyAssigned = new Array<number>(hubs.length).fill(0);
 
   for (let i = 0; i < input.ids.count; i++) {
     const id = input.ids.idAt(i);
-    const from = before.run(id);
+    const from = before.run(id, i);
     if (!after) continue;
-    const to = after.run(id);
+    const to = after.run(id, i);
     if (from === to) continue;
     if (to === REJECTED) newlyRejected[from]!++;
     else if (from === REJECTED) newlyAssigned[to]!++;
@@ -115,6 +135,8 @@ export function simulate(input: SimulationInput): SimulationResult {
     ids: input.ids.description,
     groupId: input.groupId,
     payload: input.payload ?? null,
+    certificates: input.certificates?.description ?? null,
+    evaluatedAt: new Date(now).toISOString(),
     before: before.result(hubs, total),
     after: after ? after.result(hubs, total) : null,
     comparison,
@@ -125,7 +147,11 @@ export function simulate(input: SimulationInput): SimulationResult {
 class ScenarioRun {
   private readonly allocator: Allocator;
   private readonly request: AllocationRequest;
+  /** The request's x509.certificateInfo, rewritten for each device of an X.509 fleet. */
+  private readonly certificateInfo: Record<string, unknown> | undefined;
   private readonly devicesPerHub: number[];
+  /** Organisation -> devices per hub index, then (last) rejected devices. */
+  private readonly perOrganisation = new Map<string, number[]>();
   private rejected = 0;
   private readonly reasons = new Map<string, number>();
   private readonly rules = new Map<string, number>();
@@ -136,32 +162,45 @@ class ScenarioRun {
   >();
 
   constructor(
-    input: SimulationInput,
+    private readonly input: SimulationInput,
     private readonly scenario: Scenario,
     private readonly hubIndex: ReadonlyMap<string, number>,
+    private readonly now: number,
   ) {
     this.allocator = compilePolicy(scenario.policy);
-    this.request = templateRequest(this.allocator, input, scenario.linkedHubs);
+    this.request = templateRequest(this.allocator, input, scenario.linkedHubs, now);
+    const x509 = this.request.deviceRuntimeContext.x509 as {
+      certificateInfo?: Record<string, unknown>;
+    } | null;
+    this.certificateInfo = x509?.certificateInfo;
     this.devicesPerHub = new Array<number>(hubIndex.size).fill(0);
+    for (const organisation of input.certificates?.organisations ?? []) {
+      this.perOrganisation.set(organisation, new Array<number>(hubIndex.size + 1).fill(0));
+    }
   }
 
-  /** Decides one device; returns the index of its hub, or REJECTED. */
-  run(registrationId: string): number {
+  /** Decides device `index`; returns the index of its hub, or REJECTED. */
+  run(registrationId: string, index: number): number {
     // The engine reads the request afresh on every call and keeps no reference to it: one object serves all.
     this.request.deviceRuntimeContext.registrationId = registrationId;
-    const decision = this.allocator.decide(this.request);
+    if (this.certificateInfo) this.input.certificates?.fill(this.certificateInfo, index, registrationId);
+    const decision = this.allocator.decide(this.request, { now: this.now });
     const rule = decision.rule ?? NO_RULE;
     this.rules.set(rule, (this.rules.get(rule) ?? 0) + 1);
     this.countChoice(decision, rule);
+    const organisation = this.input.certificates?.organisationAt(index);
+    const tally = organisation === undefined ? undefined : this.perOrganisation.get(organisation);
     if (decision.outcome === 'rejected' || decision.hub === undefined) {
       this.rejected++;
+      if (tally) tally[this.hubIndex.size]!++;
       const reason = decision.reason.replaceAll(`'${registrationId}'`, "'<id>'");
       this.reasons.set(reason, (this.reasons.get(reason) ?? 0) + 1);
       return REJECTED;
     }
-    const index = this.hubIndex.get(decision.hub)!;
-    this.devicesPerHub[index]!++;
-    return index;
+    const hub = this.hubIndex.get(decision.hub)!;
+    this.devicesPerHub[hub]!++;
+    if (tally) tally[hub]!++;
+    return hub;
   }
 
   /** Rejected decisions count too (with no devices): their strategy could have chosen among their candidates. */
@@ -214,6 +253,14 @@ class ScenarioRun {
         const devices = this.rules.get(rule);
         return devices ? [{ rule, devices }] : [];
       }),
+      organisations: this.input.certificates?.organisations.length
+        ? [...this.perOrganisation].map(([organisation, counts]) => {
+            const rejected = counts[hubs.length] ?? 0;
+            const perHub = hubs.map((hub, i) => ({ hub, devices: counts[i] ?? 0 }));
+            const assigned = perHub.reduce((sum, entry) => sum + entry.devices, 0);
+            return { organisation, devices: assigned + rejected, rejected, hubs: perHub };
+          })
+        : null,
     };
   }
 
@@ -244,11 +291,12 @@ function templateRequest(
   allocator: Allocator,
   input: SimulationInput,
   linkedHubs: readonly string[],
+  now: number,
 ): AllocationRequest {
   const body = {
     enrollmentGroup: {
       enrollmentGroupId: input.groupId,
-      attestation: { type: 'symmetricKey' },
+      attestation: input.certificates ? x509GroupAttestation(input.certificates) : { type: 'symmetricKey' },
       capabilities: { iotEdge: false },
       provisioningStatus: 'enabled',
       allocationPolicy: 'custom',
@@ -256,19 +304,44 @@ function templateRequest(
     },
     deviceRuntimeContext: {
       registrationId: 'simulated-device',
-      symmetricKey: {},
+      ...(input.certificates
+        ? { x509: x509RuntimeContext(input.certificates, input.groupId) }
+        : { symmetricKey: {} }),
       ...(input.payload === undefined ? {} : { payload: input.payload }),
     },
     linkedHubs: [...linkedHubs],
   };
   const text = JSON.stringify(body);
-  const answer = answerAllocationRequest(allocator, text, input.webhook);
+  const answer = answerAllocationRequest(allocator, text, input.webhook, now);
   if (answer.log.outcome === 'invalid-request') {
     throw new UsageError(
       `the simulated request is invalid; the webhook would answer 400: ${answer.log.reason}`,
     );
   }
   return allocationRequestSchema.parse(JSON.parse(text));
+}
+
+/** The group's signing certificate, as the enrollment DPS echoes describes it (docs/dps-contract.md §2.3). */
+function x509GroupAttestation(certificates: CertificateFleet) {
+  return {
+    type: 'x509',
+    x509: { signingCertificates: { primary: { info: { subjectName: certificates.issuer, version: 3 } } } },
+  };
+}
+
+/** deviceRuntimeContext.x509 in the shape the project reads (docs/dps-contract.md §1.2); the info of device 0. */
+function x509RuntimeContext(certificates: CertificateFleet, groupId: string) {
+  const certificateInfo: Record<string, unknown> = {};
+  certificates.fill(certificateInfo, 0, 'simulated-device');
+  return {
+    certificateInfo,
+    enrollmentGroupId: groupId,
+    signingCertificateInfo: {
+      subjectName: certificates.issuer,
+      issuerName: 'CN=Simulated Root CA',
+      version: 3,
+    },
+  };
 }
 
 function shareOf(part: number, total: number): number {

@@ -12,6 +12,8 @@ export interface DeviceOptions {
   currentHub?: string;
   payload?: Record<string, unknown>;
   linkedHubs?: string[];
+  /** deviceRuntimeContext.x509 (X.509 devices; default {}). */
+  x509?: Record<string, unknown>;
 }
 
 export const HUBS = {
@@ -43,7 +45,7 @@ export function deviceRequest(options: DeviceOptions = {}): AllocationRequest {
       ...(options.attestation === 'tpm'
         ? { tpm: { endorsementKey: 'ek' } }
         : options.attestation === 'x509'
-          ? { x509: {} }
+          ? { x509: options.x509 ?? {} }
           : { symmetricKey: {} }),
       ...(options.currentHub
         ? { currentIotHubHostName: options.currentHub, currentDeviceId: registrationId }
@@ -55,6 +57,11 @@ export function deviceRequest(options: DeviceOptions = {}): AllocationRequest {
   return allocationRequestSchema.parse(body);
 }
 
-export function decideWith(policy: PolicyInput, request: AllocationRequest, explain = false): Decision {
-  return compilePolicy(parsePolicy(policy, 'test')).decide(request, { explain });
+export function decideWith(
+  policy: PolicyInput,
+  request: AllocationRequest,
+  explain = false,
+  now?: number,
+): Decision {
+  return compilePolicy(parsePolicy(policy, 'test')).decide(request, { explain, now });
 }

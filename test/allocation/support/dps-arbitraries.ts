@@ -2,6 +2,7 @@
 // The bodies are dev/fixtures/dps-requests.ts's, shaped like the documented samples; values vary where DPS lets
 // them vary.
 import fc from 'fast-check';
+import { distinguishedName } from '../../../dev/dps-emulator/x509-info';
 import {
   dpsRequestBody,
   HEATPUMPS_HUB,
@@ -80,14 +81,148 @@ export const payloadArb: fc.Arbitrary<Record<string, unknown>> = fc
   )
   .map(([known, extra]) => ({ ...extra, ...known }));
 
+/** The evaluation time certificate expiry is judged at in the property tests (the arbitraries date from it). */
+export const ARBITRARY_NOW = Date.parse('2026-06-01T00:00:00.000Z');
+const DAY_MS = 86_400_000;
+
+/** Organisations in generated certificate subjects; the test policies match some of them. */
+export const CERTIFICATE_ORGANISATIONS = [
+  'Contoso-EU',
+  'contoso-eu',
+  'Contoso-US',
+  'Fabrikam',
+  'Contoso, Ltd',
+];
+
+/** A generated deviceRuntimeContext.x509, and what it holds. */
+export interface GeneratedCertificate {
+  x509: Record<string, unknown>;
+  /** certificateInfo is an object with something the policy can read. */
+  readable: boolean;
+  /** The subject's O values, in the order of the name. */
+  organisations: string[];
+  /** notAfter in ms, when the certificate has a readable one. */
+  notAfter: number | undefined;
+}
+
+const nameValueArb = fc
+  .string({ unit: fc.constantFrom(...'abcXYZ0129 -_.,+"=;#é'), minLength: 1, maxLength: 20 })
+  .map((value) => value.trim())
+  .filter((value) => value.length > 0);
+const hexArb = (length: number) =>
+  fc.string({ unit: fc.constantFrom(...'0123456789ABCDEF'), minLength: length, maxLength: length });
+
+/** A name written as the DPS emulator writes it (x509-info's distinguishedName), from its attributes. */
+function writtenName(attributes: [string, string][]): string {
+  return distinguishedName(attributes.map(([type, value]) => `${type}=${value}`).join('\n'));
+}
+
+/** Certificate details in the shape of docs/dps-contract.md §1.2; sometimes only a subject. */
+const readableCertificateArb: fc.Arbitrary<GeneratedCertificate> = fc
+  .record({
+    cn: nameValueArb,
+    organisations: fc.array(fc.oneof(fc.constantFrom(...CERTIFICATE_ORGANISATIONS), nameValueArb), {
+      maxLength: 2,
+    }),
+    units: fc.array(nameValueArb, { maxLength: 2 }),
+    issuer: fc.constantFrom('Contoso Intermediate EU', 'Contoso Root CA', 'Fabrikam CA'),
+    // Often right at the 30 days the test policies ask about.
+    notAfterDays: fc.oneof(fc.integer({ min: -30, max: 800 }), fc.constantFrom(29, 30, 31)),
+    sha1: hexArb(40),
+    sha256: hexArb(64),
+    group: fc.boolean(),
+    subjectOnly: fc.boolean(),
+  })
+  .map((g) => {
+    const subjectName = writtenName([
+      ['CN', g.cn],
+      ...g.units.map((ou): [string, string] => ['OU', ou]),
+      ...g.organisations.map((o): [string, string] => ['O', o]),
+    ]);
+    const notAfter = ARBITRARY_NOW + g.notAfterDays * DAY_MS;
+    const issuerName = writtenName([
+      ['CN', g.issuer],
+      ['O', g.issuer.split(' ')[0]!],
+    ]);
+    const certificateInfo = g.subjectOnly
+      ? { subjectName }
+      : {
+          subjectName,
+          sha1Thumbprint: g.sha1,
+          sha256Thumbprint: g.sha256,
+          issuerName,
+          notBeforeUtc: new Date(notAfter - 365 * DAY_MS).toISOString(),
+          notAfterUtc: new Date(notAfter).toISOString(),
+          serialNumber: g.sha1.slice(0, 16),
+          version: 3,
+        };
+    const signing = { subjectName: issuerName, issuerName: 'CN=Contoso Root CA', version: 3 };
+    return {
+      x509: g.group
+        ? { certificateInfo, enrollmentGroupId: 'x509-gateways', signingCertificateInfo: signing }
+        : { certificateInfo },
+      readable: true,
+      organisations: g.organisations,
+      notAfter: g.subjectOnly ? undefined : notAfter,
+    };
+  });
+
+/** x509 objects the project cannot read a certificate from: DPS may send a shape nobody documented. */
+const unreadableCertificateArb: fc.Arbitrary<GeneratedCertificate> = fc
+  .oneof(
+    fc.constant({}),
+    // Keys shorter than certificateInfo, so never one the reader knows.
+    fc.dictionary(fc.string({ maxLength: 12 }), fc.jsonValue({ maxDepth: 2 }), { maxKeys: 4 }),
+    fc.record({
+      certificateInfo: fc.oneof(
+        fc.string(),
+        fc.integer(),
+        fc.constant(null),
+        fc.array(fc.jsonValue({ maxDepth: 1 })),
+      ),
+    }),
+    fc.record({
+      certificateInfo: fc.record({
+        subjectName: fc.oneof(fc.integer(), fc.constant(''), fc.constant(null)),
+        notAfterUtc: fc.oneof(fc.constant('soon'), fc.integer(), fc.constant('1')),
+        sha1Thumbprint: fc.oneof(fc.constant('5D7A0E0E'), fc.boolean()),
+      }),
+    }),
+  )
+  .map((x509) => ({
+    x509: x509 as Record<string, unknown>,
+    readable: false,
+    organisations: [],
+    notAfter: undefined,
+  }));
+
+export const certificateArb = fc.oneof(
+  { arbitrary: readableCertificateArb, weight: 3 },
+  { arbitrary: unreadableCertificateArb, weight: 1 },
+);
+
 export interface ValidBodyOptions {
   /** Registration ids to use; default registrationIdArb. */
   registrationId?: fc.Arbitrary<string>;
   linkedHubs?: fc.Arbitrary<string[]>;
 }
 
-/** A body DPS could send: group or individual enrollment, symmetric key / X.509 / TPM, optional payload and current hub. */
+/** A generated body, with the attestation and certificate it was given (a stray one on a non-X.509 device). */
+export interface GeneratedBody {
+  body: Record<string, unknown>;
+  attestation: SampleAttestation;
+  certificate: GeneratedCertificate | undefined;
+}
+
+/**
+ * A body DPS could send: group or individual enrollment, symmetric key / X.509 / TPM, optional payload and current
+ * hub. X.509 devices carry a certificate (readable or not); now and then another device carries one too.
+ */
 export function validBodyArb(options: ValidBodyOptions = {}): fc.Arbitrary<Record<string, unknown>> {
+  return generatedBodyArb(options).map((generated) => generated.body);
+}
+
+export function generatedBodyArb(options: ValidBodyOptions = {}): fc.Arbitrary<GeneratedBody> {
   const enrollment = fc.oneof(
     fc.record({
       kind: fc.constant('group' as const),
@@ -114,19 +249,26 @@ export function validBodyArb(options: ValidBodyOptions = {}): fc.Arbitrary<Recor
       ),
       currentHubCase: fc.boolean(),
       payload: fc.option(payloadArb, { nil: undefined, freq: 3 }),
+      certificate: certificateArb,
+      strayCertificate: fc.boolean(),
     })
-    .map((g) => {
+    .map((g): GeneratedBody => {
       const current =
         g.currentHub === 'none' ? undefined : g.currentHub === 'linked' ? g.linkedHubs[0] : g.currentHub;
-      return dpsRequestBody({
+      const attestation = g.enrollment.attestation;
+      const body = dpsRequestBody({
         registrationId: g.registrationId,
         ...(g.enrollment.kind === 'group' ? { group: g.enrollment.id } : {}),
-        attestation: g.enrollment.attestation,
+        attestation,
         iotEdge: g.iotEdge,
         linkedHubs: g.linkedHubs,
         currentHub: current !== undefined && g.currentHubCase ? current.toUpperCase() : current,
         payload: g.payload,
+        ...(attestation === 'x509' ? { x509: g.certificate.x509 } : {}),
       });
+      const stray = attestation !== 'x509' && g.strayCertificate && g.certificate.readable;
+      if (stray) (body.deviceRuntimeContext as Record<string, unknown>).x509 = g.certificate.x509;
+      return { body, attestation, certificate: attestation === 'x509' || stray ? g.certificate : undefined };
     });
 }
 

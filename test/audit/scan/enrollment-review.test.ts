@@ -1,8 +1,11 @@
 // Enrollment checks: what an operator must fix before devices fail, with the webhook URL kept without its key.
-import { reviewEnrollment } from '../../../src/audit/scan/enrollment-review';
+import { reviewEnrollment as review } from '../../../src/audit/scan/enrollment-review';
 import type { EnrollmentGroup } from '../../../src/dps/schemas';
 
 const APP_URL = 'https://my-app.azurewebsites.net/api/allocate';
+const NOW = Date.parse('2026-06-01T12:00:00Z');
+const reviewEnrollment = (group: EnrollmentGroup, expectedWebhookUrl: string | undefined) =>
+  review(group, 'group', { expectedWebhookUrl, nowMs: NOW, expiryWarningMs: 30 * 86_400_000 });
 const codes = (group: EnrollmentGroup, expected = APP_URL) =>
   reviewEnrollment(group, expected).findings.map((finding) => finding.code);
 
@@ -65,4 +68,22 @@ it('keeps only scheme, host and path of the webhook URL', () => {
   );
   expect(review.webhook).toBe('https://other.example.net/api/allocate');
   expect(JSON.stringify(review)).not.toMatch(/SECRET|pw@/);
+});
+
+it('adds the certificate findings after the webhook checks', () => {
+  const x509 = custom(`${APP_URL}?code=k`, {
+    attestation: {
+      type: 'x509',
+      x509: {
+        signingCertificates: {
+          primary: {
+            certificate: null,
+            info: { subjectName: 'CN=Root', notAfterUtc: '2026-05-01T00:00:00Z' },
+          },
+        },
+      },
+    },
+    provisioningStatus: 'disabled',
+  });
+  expect(codes(x509)).toEqual(['enrollment-disabled', 'certificate-expired']);
 });

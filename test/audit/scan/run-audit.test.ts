@@ -4,6 +4,7 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import { storageConnectionFrom } from '../../../src/storage/connection';
 import { ConfigurationError, readSettings } from '../../../src/settings';
 import { createTableClient } from '../../../src/storage/table-client';
+import { DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS } from '../../../src/audit/scan/certificate-validity';
 import { createAuditDpsClient, expectedWebhookUrl, scanOptionsFrom } from '../../../src/audit/scan/run-audit';
 import { auditStoreFor } from '../../../src/audit/store';
 
@@ -22,7 +23,10 @@ describe('audit settings', () => {
       AUDIT_ASSIGNING_GRACE_MINUTES: 10,
       AUDIT_LAST_SEEN_REFRESH_HOURS: 24,
       AUDIT_PAGE_SIZE: 100,
+      // The scan's own default (for callers without settings) is the same.
+      AUDIT_CERTIFICATE_EXPIRY_WARNING_DAYS: DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS,
     });
+    expect(DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS).toBe(30);
     expect(settings.DPS_CONNECTION_STRING).toBeUndefined();
   });
 
@@ -36,10 +40,19 @@ describe('audit settings', () => {
     expect(() => readSettings({ AUDIT_EXPECTED_WEBHOOK_URL: 'not a url' })).toThrow(
       /AUDIT_EXPECTED_WEBHOOK_URL/,
     );
+    for (const days of ['-1', '1.5', 'soon', '4000']) {
+      expect(() => readSettings({ AUDIT_CERTIFICATE_EXPIRY_WARNING_DAYS: days })).toThrow(
+        /AUDIT_CERTIFICATE_EXPIRY_WARNING_DAYS/,
+      );
+    }
   });
 
   it('become the scan options', () => {
-    const settings = readSettings({ AUDIT_TIME_BUDGET_SECONDS: '120', AUDIT_PAGE_SIZE: '500' });
+    const settings = readSettings({
+      AUDIT_TIME_BUDGET_SECONDS: '120',
+      AUDIT_PAGE_SIZE: '500',
+      AUDIT_CERTIFICATE_EXPIRY_WARNING_DAYS: '0',
+    });
     expect(scanOptionsFrom(settings, { WEBSITE_HOSTNAME: 'my-app.azurewebsites.net' })).toMatchObject({
       timeBudgetMs: 120_000,
       maxOperationsPerRun: 2000,
@@ -47,6 +60,7 @@ describe('audit settings', () => {
       assigningGraceMinutes: 10,
       lastSeenRefreshHours: 24,
       expectedWebhookUrl: 'https://my-app.azurewebsites.net/api/allocate',
+      certificateExpiryWarningDays: 0,
     });
   });
 });

@@ -4,7 +4,7 @@
 import { randomUUID } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { startAzurite, type Azurite, type AzuriteOptions } from '../../../dev/azurite';
-import { startDpsEmulator, type DpsEmulator } from '../../../dev/dps-emulator';
+import { FAST_TIMING, startDpsEmulator, type DpsEmulator } from '../../../dev/dps-emulator';
 import { DpsClient, type DpsClientOptions } from '../../../src/dps/client';
 import type { Clock } from '../../../src/dps/clock';
 import { runScan, type ScanOptions } from '../../../src/audit/scan/scan';
@@ -57,7 +57,7 @@ export async function startAuditEnvironment(
 ): Promise<AuditTestEnvironment> {
   const [azurite, emulator] = await Promise.all([
     startAzurite(azuriteOptions),
-    startDpsEmulator({ retryAfterSeconds: 0 }),
+    startDpsEmulator(FAST_TIMING),
   ]);
   const clients: DpsClient[] = [];
   return {

@@ -19,6 +19,7 @@ export function problemRow(
     status: 'failed',
     errorCode: 400207,
     errorExplanation: 'explained',
+    source: 'registration-state',
     ...seen,
     open: true,
     historyStarted: false,

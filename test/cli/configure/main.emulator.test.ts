@@ -4,7 +4,7 @@ import type {
   EnrollmentGroup as SdkGroup,
   IndividualEnrollment as SdkIndividual,
 } from 'azure-iot-provisioning-service/dist/interfaces';
-import { startDpsEmulator, type DpsEmulator } from '../../../dev/dps-emulator';
+import { FAST_TIMING, startDpsEmulator, type DpsEmulator } from '../../../dev/dps-emulator';
 import { createSdkServiceClient } from '../../../dev/dps-emulator/sdk-clients';
 import type { ProvisioningServiceClient } from 'azure-iot-provisioning-service';
 import {
@@ -29,7 +29,7 @@ let hub1: string;
 let hub2: string;
 
 beforeAll(async () => {
-  emulator = await startDpsEmulator({ retryAfterSeconds: 0 });
+  emulator = await startDpsEmulator(FAST_TIMING);
   sdk = createSdkServiceClient(emulator, emulator.sdkServiceConnectionString);
   [hub1, hub2] = emulator.linkedHubs.map((hub) => hub.hostName) as [string, string];
 });

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { PolicyInput } from '../../../src/allocation/policy-schema';
 import { checkPolicyText, renderCheck, type CheckResult } from '../../../src/cli/policy/check';
+import { hintFor } from '../../../src/cli/policy/check-hints';
 
 const check = (policy: unknown) => checkPolicyText(JSON.stringify(policy), 'test.json');
 const problemsOf = (result: CheckResult) => (result.ok ? [] : result.problems);
@@ -97,8 +98,8 @@ describe('check: problems', () => {
 describe('check: valid policies and warnings', () => {
   it('passes the shipped default policy without warnings', () => {
     const result = checkPolicyText(readFileSync('policies/default.policy.json', 'utf8'), 'default');
-    expect(result).toEqual({ ok: true, source: 'default', rules: 3, hubs: 0, notes: [] });
-    expect(renderCheck(result)).toBe('OK: 3 rules, 0 hubs');
+    expect(result).toEqual({ ok: true, source: 'default', rules: 7, hubs: 0, notes: [] });
+    expect(renderCheck(result)).toBe('OK: 7 rules, 0 hubs');
   });
 
   it('warns that a policy without rules rejects every device, and notes it when a fallback allocates', () => {
@@ -172,5 +173,118 @@ describe('check: valid policies and warnings', () => {
         message: expect.stringContaining("'standby.azure-devices.net' is only failover"),
       }),
     ]);
+  });
+});
+
+describe('check: certificate conditions and placeholders', () => {
+  it('hints at the intended certificate field, part or placeholder', () => {
+    const result = check({
+      rules: [
+        { name: 'a', match: { x509: { subjet: { O: 'Contoso' } } } },
+        { name: 'b', match: { x509: { issuer: { CNN: 'CA' } } } },
+        { name: 'c', match: { x509: { subject: { O: 5 } } } },
+      ],
+    });
+    const byPath = Object.fromEntries(problemsOf(result).map((p) => [p.path, p.hint]));
+    expect(byPath).toEqual({
+      '$.rules[0].match.x509': expect.stringMatching(
+        /^did you mean 'subject'\? \(allowed here: subject, issuer/,
+      ),
+      '$.rules[1].match.x509.issuer': "did you mean 'CN'? (allowed here: CN, O, OU, DN)",
+      '$.rules[2].match.x509.subject.O': expect.stringMatching(
+        /^expected a glob string, \{ "glob": "..." \}/,
+      ),
+    });
+  });
+
+  it('checks certificate regexes and placeholders once the shape is right', () => {
+    const result = check({
+      rules: [
+        {
+          name: 'a',
+          match: { x509: { subject: { CN: { regex: '^sn-(\\d+$' } } } },
+          initialTwin: { tags: { cn: '{{x509.subject.cn}}', serial: '{{x509.serial}}' } },
+        },
+      ],
+    });
+    expect(result.ok || result.stage).toBe('semantics');
+    expect(problemsOf(result)).toEqual([
+      expect.objectContaining({
+        path: '$.rules[0].match.x509.subject.CN.regex',
+        message: expect.stringContaining('invalid regular expression'),
+      }),
+      expect.objectContaining({
+        path: '$.rules[0].initialTwin.tags.cn',
+        hint: 'did you mean {{x509.subject.CN}}?',
+      }),
+      {
+        path: '$.rules[0].initialTwin.tags.serial',
+        message: expect.stringContaining('the certificate placeholders are x509.subject.CN, x509.subject.O'),
+      },
+    ]);
+  });
+
+  it('warns about a certificate rule for devices that have no certificate', () => {
+    const result = check({
+      rules: [
+        {
+          name: 'keys',
+          match: { attestation: ['symmetricKey', 'tpm'], x509: { subject: { O: 'Contoso' } } },
+        },
+        { name: 'mixed', match: { attestation: ['symmetricKey', 'x509'], x509: {} } },
+      ],
+      fallback: { action: 'allocate' },
+    });
+    expect(notesOf(result)).toEqual([
+      {
+        level: 'warning',
+        path: '$.rules[0].match',
+        message:
+          "rule 'keys' never matches: match.x509 needs an X.509 device, and match.attestation allows only symmetricKey, tpm",
+      },
+    ]);
+  });
+
+  it('notes that m is minutes', () => {
+    const result = check({ rules: [{ name: 'soon', match: { x509: { notAfter: { within: '6m' } } } }] });
+    expect(notesOf(result)).toEqual([
+      {
+        level: 'info',
+        path: '$.rules[0].match.x509.notAfter.within',
+        message: `'6m' is 6 minutes (m is minutes; write days or weeks, e.g. "30d", "8w")`,
+      },
+    ]);
+  });
+
+  it('notes certificate placeholders where devices without a certificate can arrive', () => {
+    const tags = { owner: '{{x509.subject.O}}', cn: '{{ x509.subject.CN }}' };
+    const result = check({
+      rules: [
+        { name: 'certified', match: { x509: {} }, initialTwin: { tags } },
+        { name: 'anyone', match: { enrollmentKind: 'group' }, payload: { owner: 'O={{x509.subject.O}}' } },
+      ],
+      fallback: { action: 'allocate', initialTwin: { tags } },
+    });
+    expect(notesOf(result)).toEqual([
+      expect.objectContaining({
+        level: 'info',
+        path: '$.rules[1]',
+        message: expect.stringMatching(/^rule 'anyone' has no match\.x509: .* \{\{x509\.subject\.O\}\}/),
+      }),
+      expect.objectContaining({
+        level: 'info',
+        path: '$.fallback',
+        message: expect.stringContaining('{{x509.subject.O}}, {{x509.subject.CN}}'),
+      }),
+    ]);
+  });
+
+  it('follows $defs references of the schema for hints', () => {
+    // The string matchers are one definition in the JSON Schema, referenced from each field that takes one.
+    const hint = hintFor(
+      { path: '$.rules[0].match.x509.subject.O', message: "unknown field(s) 'regx'" },
+      { rules: [{ name: 'a', match: { x509: { subject: { O: { regx: '^C' } } } } }] },
+    );
+    expect(hint).toMatch(/^did you mean 'regex'\?/);
   });
 });

@@ -4,12 +4,27 @@ import type { PolicyInput } from '../../../src/allocation/policy-schema';
 import { loadPolicy } from '../../../src/allocation/policy-source';
 import { answerAllocationRequest } from '../../../src/allocation/webhook';
 import { explainRequest, renderExplanation, type Explanation } from '../../../src/cli/policy/explain';
-import { copyOf, officialSample, reprovisionCapture } from '../../../dev/fixtures/dps-requests';
+import {
+  copyOf,
+  dpsRequestBody,
+  officialSample,
+  reprovisionCapture,
+} from '../../../dev/fixtures/dps-requests';
+import type { IssuedCertificate } from '../../../dev/test-ca/authority';
+import {
+  createTestAuthority,
+  DAY_MS,
+  expiringIn,
+  groupX509,
+  infoOf,
+  NOW,
+  type TestAuthority,
+} from '../../support/certificates';
 
 const webhook = { maxBodyBytes: 128 * 1024 };
 const defaultPolicy = loadPolicy({ ALLOCATION_POLICY_PATH: 'policies/default.policy.json' });
-const explained = (policy = defaultPolicy, body: unknown = officialSample): Explanation => {
-  const result = explainRequest(policy, JSON.stringify(body), webhook);
+const explained = (policy = defaultPolicy, body: unknown = officialSample, now?: number): Explanation => {
+  const result = explainRequest(policy, JSON.stringify(body), webhook, now);
   if ('error' in result) throw new Error(result.error);
   return result;
 };
@@ -96,5 +111,85 @@ describe('explain', () => {
       error:
         'request body is not a DPS allocation request: linkedHubs: Invalid input: expected array, received undefined',
     });
+  });
+});
+
+describe('explain: X.509 devices', () => {
+  let ca: TestAuthority;
+  let fabrikam: IssuedCertificate;
+  let contoso: IssuedCertificate;
+  beforeAll(async () => {
+    ca = await createTestAuthority();
+    fabrikam = await ca.intermediate.issueLeaf({ subject: 'CN=lab-7, O=Fabrikam', ...expiringIn(90) });
+    contoso = await ca.intermediate.issueLeaf({ subject: 'CN=meter-1, O=Contoso-EU', ...expiringIn(45) });
+  });
+  const policy = () =>
+    parsePolicy(
+      {
+        rules: [
+          { name: 'contoso', match: { x509: { subject: { O: 'Contoso*' } } } },
+          { name: 'rotation', match: { x509: { notAfter: { within: '30d' } } } },
+          { name: 'rest' },
+        ],
+      } satisfies PolicyInput,
+      'test',
+    );
+  const x509Body = (certificate: IssuedCertificate) =>
+    dpsRequestBody({
+      registrationId: 'lab-7',
+      group: 'meters',
+      attestation: 'x509',
+      x509: groupX509(certificate, ca.intermediate, 'meters'),
+      linkedHubs: ['hub-eu-1.azure-devices.net'],
+    });
+
+  it('says why each certificate condition failed, and shows the certificate', () => {
+    const e = explained(policy(), x509Body(fabrikam), NOW);
+    const info = infoOf(fabrikam);
+    expect(e.skippedRules.map((miss) => miss.why)).toEqual([
+      "x509.subject.O 'Fabrikam' does not match 'Contoso*'",
+      `x509.notAfter ${info.notAfterUtc} is more than 30d after 2026-06-01T00:00:00.000Z`,
+    ]);
+    expect(e.certificate).toEqual({
+      subject: info.subjectName,
+      issuer: info.issuerName,
+      signingSubject: infoOf(ca.intermediate).subjectName,
+      notBefore: info.notBeforeUtc,
+      notAfter: info.notAfterUtc,
+      sha1Thumbprint: info.sha1Thumbprint,
+      sha256Thumbprint: info.sha256Thumbprint,
+    });
+    const text = renderExplanation(e);
+    expect(text).toContain(`Certificate  subject ${info.subjectName}\n`);
+    expect(text).toContain(
+      `valid ${info.notBeforeUtc} to ${info.notAfterUtc} (judged at 2026-06-01T00:00:00.000Z)`,
+    );
+    expect(text).toContain(`  contoso ($.rules[0]): x509.subject.O 'Fabrikam' does not match 'Contoso*'`);
+  });
+
+  it('judges expiry at the time it is given', () => {
+    expect(explained(policy(), x509Body(fabrikam), NOW).rule?.name).toBe('rest');
+    expect(explained(policy(), x509Body(fabrikam), NOW + 70 * DAY_MS).rule?.name).toBe('rotation');
+    expect(explained(policy(), x509Body(contoso), NOW).rule?.name).toBe('contoso');
+  });
+
+  it('a symmetric-key device has no certificate, and no certificate lines', () => {
+    const e = explained(policy(), officialSample, NOW);
+    expect(e.skippedRules.map((miss) => miss.why)).toEqual([
+      'device has no certificate (attestation symmetricKey)',
+      'device has no certificate (attestation symmetricKey)',
+    ]);
+    expect(e.certificate).toBeNull();
+    expect(renderExplanation(e)).not.toContain('Certificate');
+  });
+
+  it('an X.509 device without readable certificate details says so', () => {
+    const body = x509Body(fabrikam);
+    (body.deviceRuntimeContext as Record<string, unknown>).x509 = { enrollmentGroupId: 'meters' };
+    const e = explained(policy(), body, NOW);
+    expect(e.skippedRules[0]?.why).toBe(
+      'device has no certificate details (deviceRuntimeContext.x509 has no readable certificateInfo)',
+    );
+    expect(renderExplanation(e)).toContain('Certificate  none readable in deviceRuntimeContext.x509');
   });
 });

@@ -1,7 +1,7 @@
 import { main } from '../../../src/cli/policy/main';
 import { EXIT } from '../../../src/cli/shared/exit-codes';
 import type { SimulationResult } from '../../../src/cli/policy/simulate';
-import { officialSample } from '../../../dev/fixtures/dps-requests';
+import { dpsRequestBody, officialSample } from '../../../dev/fixtures/dps-requests';
 import { EQUAL_HUBS, NEW_HUB, tempFolder } from './support/policy-files';
 
 const folder = tempFolder();
@@ -49,7 +49,7 @@ describe('policy check', () => {
   it('prints OK and exits 0 for a valid policy', () => {
     expect(cli('check', DEFAULT_POLICY)).toEqual({
       code: EXIT.ok,
-      stdout: 'OK: 3 rules, 0 hubs\n',
+      stdout: 'OK: 7 rules, 0 hubs\n',
       stderr: '',
     });
   });
@@ -57,7 +57,7 @@ describe('policy check', () => {
   it('--json prints the structured result', () => {
     const { code, stdout } = cli('check', DEFAULT_POLICY, '--json');
     expect(code).toBe(EXIT.ok);
-    expect(JSON.parse(stdout)).toMatchObject({ ok: true, rules: 3, hubs: 0, notes: [] });
+    expect(JSON.parse(stdout)).toMatchObject({ ok: true, rules: 7, hubs: 0, notes: [] });
   });
 });
 
@@ -193,6 +193,66 @@ describe('policy simulate', () => {
   });
 });
 
+describe('policy simulate and explain: X.509', () => {
+  const X509_POLICY = 'policies/examples/x509-organisation-regions.json';
+  const hubs = ['--linked-hubs', 'contoso-eu-1.azure-devices.net,contoso-us-1.azure-devices.net'];
+
+  it('--cert-orgs, --cert-expiry and --now give an X.509 fleet and its organisation table', () => {
+    const args = ['simulate', X509_POLICY, ...hubs, '--devices', '400', '--now', '2026-06-01'];
+    const fleet = ['--cert-orgs', 'Contoso-EU,Contoso-US', '--cert-expiry', '1d..400d'];
+    const { code, stdout } = cli(...args, ...fleet, '--json');
+    expect(code).toBe(EXIT.ok);
+    const result = JSON.parse(stdout) as SimulationResult;
+    expect(result.evaluatedAt).toBe('2026-06-01T00:00:00.000Z');
+    expect(result.certificates).toContain("subject 'CN={id}, O={org}'");
+    expect(result.before.organisations?.map((t) => [t.organisation, t.devices])).toEqual([
+      ['Contoso-EU', 200],
+      ['Contoso-US', 200],
+    ]);
+    expect(result.before.rules.map((r) => r.rule)).toEqual([
+      'eu-rotation-due',
+      'eu',
+      'us-rotation-due',
+      'us',
+    ]);
+    const text = cli(...args, ...fleet).stdout;
+    expect(text).toMatch(
+      /^Certificate O +contoso-eu-1\.azure-devices\.net +contoso-us-1\.azure-devices\.net +\(rejected\)$/m,
+    );
+  });
+
+  it('--x509 alone: subjects CN={id}, which no organisation rule takes', () => {
+    const { stdout } = cli('simulate', X509_POLICY, ...hubs, '--devices', '50', '--x509', '--json');
+    const result = JSON.parse(stdout) as SimulationResult;
+    expect(result.certificates).toContain("subject 'CN={id}'");
+    expect(result.before.rules).toEqual([{ rule: '(fallback)', devices: 50 }]);
+  });
+
+  it('explain --now judges expiry at that date', () => {
+    const body = dpsRequestBody({
+      registrationId: 'meter-1',
+      group: 'meters',
+      attestation: 'x509',
+      x509: {
+        certificateInfo: { subjectName: 'CN=meter-1, O=Contoso-EU', notAfterUtc: '2027-01-01T00:00:00Z' },
+      },
+      linkedHubs: ['contoso-eu-1.azure-devices.net'],
+    });
+    const file = folder.write('x509-request.json', body);
+    const ruleAt = (now: string) =>
+      (
+        JSON.parse(cli('explain', X509_POLICY, '--request', file, '--now', now, '--json').stdout) as {
+          rule: { name: string };
+        }
+      ).rule.name;
+    expect(ruleAt('2026-06-01')).toBe('eu');
+    expect(ruleAt('2026-12-15T00:00:00Z')).toBe('eu-rotation-due');
+    expect(cli('explain', X509_POLICY, '--request', file, '--now', '2026-06-01').stdout).toContain(
+      'Certificate  subject CN=meter-1, O=Contoso-EU',
+    );
+  });
+});
+
 describe('errors', () => {
   it.each([
     ['no command', [], /^Usage:/],
@@ -231,6 +291,21 @@ describe('errors', () => {
       /--payload is not valid JSON/,
     ],
     [
+      'a --now that is not a date',
+      ['simulate', DEFAULT_POLICY, '--linked-hubs', 'a.net', '--now', 'tomorrow'],
+      /^policy simulate: --now must be an ISO 8601 date/,
+    ],
+    [
+      'a --cert-expiry that is not a duration',
+      ['simulate', DEFAULT_POLICY, '--linked-hubs', 'a.net', '--cert-expiry', '1y'],
+      /--cert-expiry '1y' is not a duration/,
+    ],
+    [
+      'a --cert-subject with an unknown placeholder',
+      ['simulate', DEFAULT_POLICY, '--linked-hubs', 'a.net', '--cert-subject', 'CN={cn}'],
+      /unknown placeholder \{cn\}; use \{id\}, \{n\} or \{org\}/,
+    ],
+    [
       'a payload the webhook refuses',
       ['simulate', DEFAULT_POLICY, '--linked-hubs', 'a.net', '--payload', '"text"'],
       /webhook would answer 400: .*payload must be a JSON object/,
@@ -254,5 +329,6 @@ describe('errors', () => {
     const { code, stdout } = cli('simulate', '--help');
     expect(code).toBe(EXIT.ok);
     expect(stdout).toContain('--add-hub <host>');
+    expect(stdout).toContain('--cert-orgs <O,O:3,...>');
   });
 });

@@ -3,7 +3,9 @@ import { parsePolicy } from '../../../src/allocation/policy';
 import type { Policy, PolicyInput } from '../../../src/allocation/policy-schema';
 import { answerAllocationRequest } from '../../../src/allocation/webhook';
 import { idsFromList, idsFromPattern } from '../../../src/cli/policy/device-ids';
+import { loadPolicy } from '../../../src/allocation/policy-source';
 import { simulate, type Scenario, type SimulationInput } from '../../../src/cli/policy/simulate';
+import { certificateFleet } from '../../../src/cli/policy/simulated-certificates';
 import { renderSimulation } from '../../../src/cli/policy/simulate-report';
 import { UsageError } from '../../../src/cli/shared/usage-error';
 import { EQUAL_HUBS, NEW_HUB } from './support/policy-files';
@@ -197,5 +199,106 @@ describe('simulate: comparisons', () => {
     expect(text).toContain('Before: policy old.json');
     expect(text).toContain('After:  policy new.json');
     expect(text).toMatch(/Newly rejected: 3 \(from /);
+  });
+});
+
+describe('simulate: an X.509 fleet', () => {
+  const NOW = Date.parse('2026-06-01T00:00:00.000Z');
+  const [eu1, eu2, us1] = ['contoso-eu-1', 'contoso-eu-2', 'contoso-us-1'].map(
+    (h) => `${h}.azure-devices.net`,
+  );
+  const example = loadPolicy({ ALLOCATION_POLICY_PATH: 'policies/examples/x509-organisation-regions.json' });
+  const fleetRun = (
+    count: number,
+    organisations = 'Contoso-EU:2,Contoso-US,Fabrikam',
+    expiry = '1d..400d',
+  ) => {
+    const certificates = certificateFleet({ organisations, expiry }, NOW, count);
+    return simulate({
+      ids: idsFromPattern('meter-{n}', count),
+      groupId: 'meters',
+      certificates,
+      now: NOW,
+      before: scenario([eu1!, eu2!, us1!], example, 'x509.json'),
+      webhook,
+    });
+  };
+
+  it('sends each organisation to its region, and counts devices per organisation and hub', () => {
+    const result = fleetRun(2_000);
+    const byOrganisation = Object.fromEntries(
+      result.before.organisations!.map((tally) => [
+        tally.organisation,
+        Object.fromEntries(tally.hubs.map((hub) => [hub.hub, hub.devices])),
+      ]),
+    );
+    expect(result.before.organisations!.map((t) => [t.organisation, t.devices, t.rejected])).toEqual([
+      ['Contoso-EU', 1_000, 0],
+      ['Contoso-US', 500, 0],
+      ['Fabrikam', 500, 0],
+    ]);
+    expect(byOrganisation['Contoso-US']).toEqual({ [eu1!]: 0, [eu2!]: 0, [us1!]: 500 });
+    expect(byOrganisation['Contoso-EU']![us1!]).toBe(0);
+    expect(byOrganisation['Contoso-EU']![eu1!]).toBeGreaterThan(0);
+    expect(byOrganisation['Contoso-EU']![eu2!]).toBeGreaterThan(0);
+    const rules = Object.fromEntries(result.before.rules.map((r) => [r.rule, r.devices]));
+    expect(rules['(fallback)']).toBe(500);
+    // notAfter is spread evenly over 1 to 400 days: 29 of those 399 days fall within 30 days.
+    expect(rules['eu-rotation-due']! / 1_000).toBeCloseTo(29 / 399, 2);
+    expect(rules['eu-rotation-due']! + rules.eu!).toBe(1_000);
+    expect(result.evaluatedAt).toBe('2026-06-01T00:00:00.000Z');
+  });
+
+  it('agrees with the webhook device by device', () => {
+    const count = 40;
+    const certificates = certificateFleet(
+      { organisations: 'Contoso-EU,Contoso-US', expiry: '1d..60d' },
+      NOW,
+      count,
+    );
+    const allocator = compilePolicy(example);
+    const result = fleetRun(count, 'Contoso-EU,Contoso-US', '1d..60d');
+    const expected = new Map<string, number>();
+    const expectedRules = new Map<string, number>();
+    for (let n = 0; n < count; n++) {
+      const certificateInfo: Record<string, unknown> = {};
+      certificates.fill(certificateInfo, n, `meter-${n}`);
+      const body = {
+        enrollmentGroup: { enrollmentGroupId: 'meters', attestation: { type: 'x509' } },
+        deviceRuntimeContext: { registrationId: `meter-${n}`, x509: { certificateInfo } },
+        linkedHubs: [eu1, eu2, us1],
+      };
+      const answer = answerAllocationRequest(allocator, JSON.stringify(body), webhook, NOW);
+      const hub = (answer.jsonBody as { iotHubHostName: string }).iotHubHostName;
+      expected.set(hub, (expected.get(hub) ?? 0) + 1);
+      expectedRules.set(answer.log.rule!, (expectedRules.get(answer.log.rule!) ?? 0) + 1);
+    }
+    expect(new Map(result.before.hubs.map((hub) => [hub.hub, hub.devices]))).toEqual(expected);
+    expect(new Map(result.before.rules.map((r) => [r.rule, r.devices]))).toEqual(expectedRules);
+    expect(expectedRules.get('eu-rotation-due')).toBeGreaterThan(0);
+  });
+
+  it('reports the fleet and the organisation table', () => {
+    const text = renderSimulation(fleetRun(300));
+    expect(text).toContain(
+      "enrollment group 'meters', X.509: subject 'CN={id}, O={org}', O in turn: Contoso-EU ×2",
+    );
+    expect(text).toContain('expiry judged at 2026-06-01T00:00:00.000Z');
+    expect(text).toMatch(
+      /^Certificate O +contoso-eu-1\.azure-devices\.net +contoso-eu-2\.azure-devices\.net +contoso-us-1\.azure-devices\.net +\(rejected\)$/m,
+    );
+    expect(text).toMatch(/^Contoso-US +0 +0 +75 +0$/m);
+  });
+
+  it('symmetric-key devices never reach a certificate rule', () => {
+    const result = simulate({
+      ids: idsFromPattern('meter-{n}', 100),
+      groupId: 'meters',
+      before: scenario([eu1!, eu2!, us1!], example),
+      webhook,
+    });
+    expect(result.before.rules).toEqual([{ rule: '(fallback)', devices: 100 }]);
+    expect(result.before.organisations).toBeNull();
+    expect(result.certificates).toBeNull();
   });
 });

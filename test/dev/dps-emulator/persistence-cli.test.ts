@@ -140,6 +140,21 @@ describe('command line', () => {
     expect(() => parseCliArguments(['--mqtt-port', '70000'], {})).toThrow(/--mqtt-port/);
     expect(() => parseCliArguments(['--seed-per-group', 'weird=1'], {})).toThrow(/seed-per-group/);
     expect(() => parseCliArguments(['--webhook-retry', '1,2'], {})).toThrow(/webhook-retry/);
+    expect(() => parseCliArguments(['--verified-ca', 'no-file'], {})).toThrow(/<name>=<certificate file>/);
+    expect(() => parseCliArguments(['--verified-ca', 'ca=/nowhere/ca.pem'], {})).toThrow(
+      /--verified-ca ca: cannot read/,
+    );
+  });
+
+  it('reads verified CA certificates from files, and the emulator refuses one that does not parse', async () => {
+    await writeFile(path.join(directory, 'ca.pem'), 'not a certificate');
+    const config = parseCliArguments(['--verified-ca', 'fleet-ca=ca.pem'], {}, directory);
+    expect(config.options.verifiedCertificates).toEqual({ 'fleet-ca': 'not a certificate' });
+    await expect(
+      startTestEmulator({ verifiedCertificates: config.options.verifiedCertificates }),
+    ).rejects.toThrow(
+      "Verified certificate 'fleet-ca' is not an X.509 certificate in PEM or base64 DER form",
+    );
   });
 
   it('prints one JSON ready line with endpoints, id scope, connection string and CA path', async () => {

@@ -169,9 +169,35 @@ describe('custom allocation request and answer', () => {
       },
       linkedHubs: ['h'],
     });
+    const certificateInfo = {
+      subjectName: 'CN=r, O=Contoso',
+      sha1Thumbprint: 'A1',
+      sha256Thumbprint: 'B2',
+      issuerName: 'CN=Contoso Intermediate',
+      notBeforeUtc: '2026-01-01T00:00:00.000Z',
+      notAfterUtc: '2027-01-01T00:00:00.000Z',
+      serialNumber: '01',
+      version: 3,
+    };
+    const signingCertificateInfo = { ...certificateInfo, subjectName: 'CN=Contoso Intermediate' };
     expect(
-      buildAllocationRequest({ ...base, attestation: { type: 'x509' } }).deviceRuntimeContext,
-    ).toHaveProperty('x509', {});
+      buildAllocationRequest({
+        ...base,
+        attestation: { type: 'x509', certificateInfo, signingCertificateInfo, enrollmentGroupId: 'g' },
+      }).deviceRuntimeContext,
+    ).toHaveProperty('x509', { certificateInfo, signingCertificateInfo, enrollmentGroupId: 'g' });
+    // An individual enrollment: the device certificate alone.
+    expect(
+      buildAllocationRequest({
+        ...base,
+        attestation: {
+          type: 'x509',
+          certificateInfo,
+          signingCertificateInfo: undefined,
+          enrollmentGroupId: undefined,
+        },
+      }).deviceRuntimeContext,
+    ).toHaveProperty('x509', { certificateInfo });
   });
 
   it('maps 200 answers', () => {

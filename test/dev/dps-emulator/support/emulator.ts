@@ -6,16 +6,16 @@ import type { Dispatcher } from 'undici';
 import { Agent, request } from 'undici';
 import { buildSasToken, encodeUriComponentStrict } from '../../../../src/dps/sas';
 import type { DpsEmulator, DpsEmulatorOptions } from '../../../../dev/dps-emulator';
-import { startDpsEmulator } from '../../../../dev/dps-emulator';
+import { FAST_TIMING, startDpsEmulator } from '../../../../dev/dps-emulator';
 
 export const HUB_A = 'hub-a.azure-devices.net';
 export const HUB_B = 'hub-b.azure-devices.net';
 export const HUB_C = 'hub-c.azure-devices.net';
 
-/** An emulator that never makes a test wait: retry-after 0, tiny webhook retry delays. */
+/** An emulator that never makes a test wait: no assignment delay, retry-after 0, no quotas, tiny webhook retries. */
 export function startTestEmulator(options: DpsEmulatorOptions = {}): Promise<DpsEmulator> {
   return startDpsEmulator({
-    retryAfterSeconds: 0,
+    ...FAST_TIMING,
     webhookTimeoutMs: 2000,
     webhookRetry: { retries: 3, initialDelayMs: 1, incrementMs: 1 },
     linkedHubs: [{ hostName: HUB_A }, { hostName: HUB_B }, { hostName: HUB_C }],
