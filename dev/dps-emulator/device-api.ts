@@ -63,7 +63,7 @@ function authenticate(
 }
 
 /** X.509 attestation; a refusal is a 401 to the device and its reason a log line. */
-export function identityOfCertificate(
+function identityOfCertificate(
   chain: readonly X509Certificate[],
   idScopeSegment: string,
   registrationId: string,

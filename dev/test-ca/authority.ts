@@ -135,8 +135,10 @@ async function authority(signer: Signer): Promise<CertificateAuthority> {
   };
 }
 
-/** A self-signed root CA. */
-export async function createRootAuthority(spec: CertificateSpec): Promise<CertificateAuthority> {
+async function selfSigned(
+  spec: CertificateSpec,
+  kind: 'ca' | 'leaf',
+): Promise<{ certificate: x509.X509Certificate; keys: CryptoKeyPair }> {
   const keys = await newKeys();
   const certificate = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: randomSerial(),
@@ -144,8 +146,14 @@ export async function createRootAuthority(spec: CertificateSpec): Promise<Certif
     ...validity(spec),
     keys,
     signingAlgorithm: SIGNING_ALGORITHM,
-    extensions: await caExtensions(keys),
+    extensions: kind === 'ca' ? await caExtensions(keys) : await leafExtensions(keys),
   });
+  return { certificate, keys };
+}
+
+/** A self-signed root CA. */
+export async function createRootAuthority(spec: CertificateSpec): Promise<CertificateAuthority> {
+  const { certificate, keys } = await selfSigned(spec, 'ca');
   return authority({ certificate, keys, chainBelowRoot: [] });
 }
 
@@ -177,15 +185,7 @@ export async function loadAuthority(saved: IssuedCertificate): Promise<Certifica
 
 /** A self-signed device certificate, as individual X.509 enrollments use. */
 export async function createSelfSignedDeviceCertificate(spec: CertificateSpec): Promise<IssuedCertificate> {
-  const keys = await newKeys();
-  const certificate = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: encodedName(spec.subject),
-    ...validity(spec),
-    keys,
-    signingAlgorithm: SIGNING_ALGORITHM,
-    extensions: await leafExtensions(keys),
-  });
+  const { certificate, keys } = await selfSigned(spec, 'leaf');
   const certPem = certificate.toString('pem') + '\n';
   return { certPem, keyPem: await keyPem(keys), chainPem: certPem };
 }
