@@ -8,9 +8,12 @@
 // leaves are issued before anything is timed (~7 ms each), a pool of them: devices register again and again, one
 // registration in flight per device (re-registration, sticky under the default policy). Over MQTT every
 // registration is its own TLS connection, as a device's is: handshake (with the client certificate for X.509),
-// CONNECT, SUBSCRIBE, register, polls. The throughput runs use the emulator's FAST timing (no assignment delay,
-// retry-after 0, no quotas) so that they show the emulator and the webhook, not waiting; the last run uses the
-// emulator's defaults, DPS's timing and quotas, on a fresh emulator.
+// CONNECT, SUBSCRIBE, register, polls. Two references without goals show where the gap to the keep-alive HTTPS
+// figure comes from: the same lean HTTPS device on a TLS connection of its own per registration (as a device that
+// connects, registers and goes away), with a SAS token and with the device certificate in the handshake (X.509 over
+// HTTPS). The throughput runs use the emulator's FAST timing (no assignment delay, retry-after 0, no quotas) so
+// that they show the emulator and the webhook, not waiting; the last run uses the emulator's defaults, DPS's timing
+// and quotas, on a fresh emulator.
 import { randomBytes, X509Certificate } from 'node:crypto';
 import type { SecureContext } from 'node:tls';
 import { Pool } from 'undici';
@@ -30,7 +33,7 @@ import { describeErrors, failures, runClosedLoop, type ClosedLoopResult } from '
 import { DevicePool } from './support/device-pool';
 import { startAllocateHostChild, startEmulatorChild } from './support/dps-children';
 import type { EmulatorReady, EmulatorUsage } from './support/emulator-child';
-import { registerLean } from './support/lean-device-client';
+import { registerLean, registerLeanOnOwnConnection, type LeanDevice } from './support/lean-device-client';
 import { deviceTlsContext, registerLeanMqtt, type LeanMqttCredentials } from './support/lean-mqtt-device';
 import { runForWindow, type WindowedLoopResult } from './support/windowed-loop';
 
@@ -46,8 +49,10 @@ const EARLIER_HTTPS_FIGURES = 'README 623/s (2026-11-23), issue 11: 723/s';
 
 interface RunSizes {
   warmup: number;
-  /** Registrations per lean run, measured in `rounds` parts taken in turn (HTTPS, MQTT SAS, MQTT X.509). */
+  /** Registrations per lean run, measured in `rounds` parts taken in turn (every lean run, HTTPS and MQTT). */
   lean: number;
+  /** The same for the references without goals (HTTPS on a connection of its own): fewer, to keep the module short. */
+  reference: number;
   rounds: number;
   sdk: number;
   /** The window of the DPS-timing run: one whole quota window in full mode. */
@@ -56,8 +61,8 @@ interface RunSizes {
 
 function sizes(options: BenchOptions): RunSizes {
   return options.quick
-    ? { warmup: 50, lean: 300, rounds: 2, sdk: 60, dpsWindowMs: 20_000 }
-    : { warmup: 200, lean: 2000, rounds: 4, sdk: 300, dpsWindowMs: 60_000 };
+    ? { warmup: 50, lean: 300, reference: 150, rounds: 2, sdk: 60, dpsWindowMs: 20_000 }
+    : { warmup: 200, lean: 2000, reference: 1000, rounds: 4, sdk: 300, dpsWindowMs: 60_000 };
 }
 
 interface X509Device {
@@ -141,7 +146,10 @@ interface Setup {
   groupKey: string;
   /** undici keep-alive pool to the emulator's HTTPS device API (the reference run). */
   pool: Pool;
-  /** TLS contexts for this emulator's CA, built before any run: one shared by SAS devices, one per X.509 device. */
+  /**
+   * TLS contexts for this emulator's CA, built before any run: one shared by SAS devices, one per X.509 device (for
+   * MQTT and for HTTPS on a connection of its own alike).
+   */
   tls: { sas: SecureContext; x509: Map<string, SecureContext> };
 }
 
@@ -273,6 +281,36 @@ const httpsSymmetricKeyLoad: Load = async (setup, count) => {
   return { loop, counts };
 };
 
+/**
+ * A reference: the lean HTTPS device on a TLS connection of its own per registration (a full handshake, no session
+ * resumption), with a SAS token, or X.509 with the device certificate in the handshake and no Authorization header.
+ */
+function httpsOwnConnectionLoad(kind: LeanMqttCredentials['kind']): Load {
+  return async (setup, count) => {
+    const { idScope, linkedHubs, deviceEndpoint } = setup.emulator.ready;
+    const counts: LoadCounts = { requests: 0, throttled: 0 };
+    const register = async (tls: SecureContext, device: LeanDevice) => {
+      const result = await registerLeanOnOwnConnection(deviceEndpoint, tls, device);
+      assignedOrThrow(result.status, result.assignedHub, linkedHubs, String(result.errorCode ?? ''));
+      counts.requests += result.requests;
+    };
+    const loop = await runClosedLoop(count, CONCURRENCY, () =>
+      kind === 'x509'
+        ? setup.fleet.x509.with((device) =>
+            register(x509Credentials(setup, device).tls, { idScope, registrationId: device.registrationId }),
+          )
+        : setup.fleet.sas.with((registrationId) =>
+            register(setup.tls.sas, {
+              idScope,
+              registrationId,
+              deviceKey: deriveDeviceKey(setup.groupKey, registrationId),
+            }),
+          ),
+    );
+    return { loop, counts };
+  };
+}
+
 function mqttLoad(kind: LeanMqttCredentials['kind']): Load {
   return async (setup, count) => {
     const { idScope, linkedHubs } = setup.emulator.ready;
@@ -395,16 +433,36 @@ function failureNote(label: string, run: MeasuredRun): string {
 
 interface FastRuns {
   https: MeasuredRun;
+  /** The references: HTTPS on a TLS connection of its own per registration. */
+  httpsOwnSas: MeasuredRun;
+  httpsOwnX509: MeasuredRun;
   sas: MeasuredRun;
   x509: MeasuredRun;
   sdk: MeasuredRun;
 }
 
+/** "DPS emulator N us, Functions host N us, lean device N us" per registration. */
+function cpuNote(run: MeasuredRun): string {
+  const us = (micros: number) => `${perRegistration(micros, run).toFixed(0)} us`;
+  return (
+    `CPU per registration: DPS emulator ${us(run.emulatorCpuMicros)}, Functions host ${us(run.hostCpuMicros)}, ` +
+    `lean device ${us(run.clientCpuMicros)}`
+  );
+}
+
+/** " (N failed: ...)" when some did, for the reference rows, which have no goal. */
+function failedNote(run: MeasuredRun): string {
+  const failed = failures(run.loop);
+  return failed > 0 ? ` (${count(failed)} failed: ${describeErrors(run.loop)})` : '';
+}
+
 function throughputFigures(runs: FastRuns, n: RunSizes, pids: string): Figure[] {
-  const { https, sas, x509, sdk } = runs;
-  const reused =
-    `${count(x509.loop.count)} registrations re-registering ${POOL_DEVICES} devices, in ${n.rounds} parts taken ` +
+  const { https, httpsOwnSas, httpsOwnX509, sas, x509, sdk } = runs;
+  const requests = (run: MeasuredRun) => (run.counts.requests / run.loop.count).toFixed(2);
+  const reusedIn = (run: MeasuredRun) =>
+    `${count(run.loop.count)} registrations re-registering ${POOL_DEVICES} devices, in ${n.rounds} parts taken ` +
     'in turn with the other lean runs';
+  const reused = reusedIn(x509);
   const where =
     'custom-allocation group, webhook = the compiled allocate function (default policy) in the local Functions ' +
     `host; emulator FAST timing; ${pids}`;
@@ -414,8 +472,35 @@ function throughputFigures(runs: FastRuns, n: RunSizes, pids: string): Figure[] 
     figure('registrations/s through the webhook, symmetric key over HTTPS, lean client', rate(https), '/s', {
       note:
         `the goal's reference, measured in this run: ${reused} (${CONCURRENCY} in flight), raw undici PUT + GET ` +
-        `with device SAS tokens over one keep-alive pool; earlier: ${EARLIER_HTTPS_FIGURES}`,
+        `with device SAS tokens over one keep-alive pool (few TLS handshakes); ${cpuNote(https)}; earlier: ` +
+        EARLIER_HTTPS_FIGURES,
     }),
+    figure(
+      'registrations/s through the webhook, symmetric key over HTTPS, lean client, own TLS connection per registration',
+      rate(httpsOwnSas),
+      '/s',
+      {
+        note:
+          `reference, no goal: the keep-alive client above, but each registration on a TLS connection of its own ` +
+          `(an undici Client per registration, a full handshake, no session resumption, closed after the final ` +
+          `answer), as a device that connects, registers and goes away; what the keep-alive figure saves is the ` +
+          `handshake per registration, which every MQTT registration below pays too. ${reusedIn(httpsOwnSas)}; ` +
+          `${requests(httpsOwnSas)} requests per registration; ${cpuNote(httpsOwnSas)}${failedNote(httpsOwnSas)}`,
+      },
+    ),
+    figure(
+      'registrations/s through the webhook, X.509 over HTTPS, lean client, own TLS connection per registration',
+      rate(httpsOwnX509),
+      '/s',
+      {
+        note:
+          `reference, no goal: as the row above with the device certificate in the handshake (the TLS context ` +
+          `built once per device) and no Authorization header; the emulator attests the certificate on every ` +
+          `request. Against the row above: the client certificate's cost over HTTPS; against X.509 over MQTT ` +
+          `below: MQTT instead of HTTP on the same kind of connection. ${reusedIn(httpsOwnX509)}; ` +
+          `${requests(httpsOwnX509)} requests per registration; ${cpuNote(httpsOwnX509)}${failedNote(httpsOwnX509)}`,
+      },
+    ),
     figure('registrations/s through the webhook, symmetric key over MQTT, lean client', rate(sas), '/s', {
       note: `${reused}, one TLS connection per registration (SAS token as the CONNECT password)`,
     }),
@@ -485,13 +570,15 @@ function certificateCostFigures(runs: FastRuns): Figure[] {
     figure('CPU per registration: DPS emulator, symmetric key over MQTT', emulatorSas, 'us', {
       note:
         `TLS handshake (server side), CONNECT with the SAS token checked, ${publishes(sas)} requests per ` +
-        `registration (register + polls), each authenticated again; Functions host ${hostSas.toFixed(0)} us, ` +
-        `lean device ${clientSas.toFixed(0)} us`,
+        `registration (register + polls) that reuse the identity CONNECT proved while the enrollment is ` +
+        `unchanged and the token unexpired; Functions host ${hostSas.toFixed(0)} us, lean device ` +
+        `${clientSas.toFixed(0)} us`,
     }),
     figure('CPU per registration: DPS emulator, X.509 over MQTT', emulatorX509, 'us', {
       note:
-        `TLS handshake with the client certificate (its CertificateVerify signature checked), the chain parsed, ` +
-        `attestation at CONNECT and for each of ${publishes(x509)} requests per registration; Functions host ` +
+        `TLS handshake with the client certificate (its CertificateVerify signature checked), the chain taken ` +
+        `from the handshake, attestation at CONNECT; the ${publishes(x509)} requests per registration reuse that ` +
+        `identity while the enrollment, its anchors and the certificates' validity are unchanged; Functions host ` +
         `${hostX509.toFixed(0)} us, lean device ${clientX509.toFixed(0)} us`,
     }),
     figure(
@@ -501,8 +588,8 @@ function certificateCostFigures(runs: FastRuns): Figure[] {
       {
         note:
           'process.cpuUsage of the emulator child: the client certificate in the handshake (ECDSA P-256 signature ' +
-          'check, certificate parsing) and the chain check (CN = registration id, the leaf signed by the group ' +
-          "intermediate, validity) at CONNECT and on every request, minus the SAS token's HMAC checks",
+          'check, certificate parsing) and the chain check at CONNECT (CN = registration id, the leaf signed by ' +
+          "the group intermediate, validity, certificate info), minus the SAS token's HMAC checks at CONNECT",
       },
     ),
     figure(
@@ -527,8 +614,8 @@ function certificateCostFigures(runs: FastRuns): Figure[] {
 }
 
 /**
- * The emulator's X.509 attestation alone, in this process: what the emulator does at CONNECT and again for every
- * request of an X.509 device (dev/dps-emulator/x509-attestation.ts), on a store holding the bench's X.509 group.
+ * The emulator's X.509 attestation alone, in this process (dev/dps-emulator/x509-attestation.ts), on a store holding
+ * the bench's X.509 group: what the emulator does at CONNECT for an MQTT device and for every request of an HTTPS one.
  */
 function attestationFigure(fleet: Fleet, iterations: number): Figure {
   const store = new EmulatorStore();
@@ -567,7 +654,8 @@ function attestationFigure(fleet: Fleet, iterations: number): Figure {
     'us',
     {
       note:
-        `${formatValue(withParsing)} us with the certificate parsed first (the emulator parses a connection's chain once); ` +
+        `${formatValue(withParsing)} us with the certificate parsed first (the emulator takes a connection's chain ` +
+        `from the handshake, once); over MQTT once per connection (at CONNECT), over HTTPS on every request; ` +
         `CN = registration id, the leaf's signature checked against the group's intermediate, validity, ` +
         `certificate info (thumbprints); ${count(iterations)} calls over ${devices.length} devices`,
     },
@@ -670,21 +758,36 @@ export async function measureX509Mqtt(options: BenchOptions): Promise<Figure[]> 
   try {
     const fast = await withEmulator(host, functionKey, fleet, fastTimingFlags(), async (setup) => {
       checkFastTiming(setup.emulator.ready.timing);
+      // Each lean run with its size: the references without goals are shorter.
+      const lean = {
+        https: { load: httpsSymmetricKeyLoad, count: n.lean },
+        httpsOwnSas: { load: httpsOwnConnectionLoad('symmetricKey'), count: n.reference },
+        httpsOwnX509: { load: httpsOwnConnectionLoad('x509'), count: n.reference },
+        sas: { load: mqttLoad('symmetricKey'), count: n.lean },
+        x509: { load: mqttLoad('x509'), count: n.lean },
+      } as const;
+      const names = Object.keys(lean) as (keyof typeof lean)[];
       // Warm-up of every path: JIT, connections, the host's first invocations.
-      for (const load of [httpsSymmetricKeyLoad, mqttLoad('symmetricKey'), mqttLoad('x509')]) {
-        await load(setup, n.warmup);
-      }
-      // The three lean runs in turn, a part of each per round, so that a change in the machine's other load
-      // falls on all three alike.
-      const parts: Record<'https' | 'sas' | 'x509', MeasuredRun[]> = { https: [], sas: [], x509: [] };
-      const part = Math.ceil(n.lean / n.rounds);
+      for (const name of names) await lean[name].load(setup, n.warmup);
+      // The lean runs in turn, a part of each per round, so that a change in the machine's other load falls on
+      // all of them alike.
+      const parts: Record<keyof typeof lean, MeasuredRun[]> = {
+        https: [],
+        httpsOwnSas: [],
+        httpsOwnX509: [],
+        sas: [],
+        x509: [],
+      };
       for (let round = 0; round < n.rounds; round++) {
-        parts.https.push(await measured(setup, () => httpsSymmetricKeyLoad(setup, part)));
-        parts.sas.push(await measured(setup, () => mqttLoad('symmetricKey')(setup, part)));
-        parts.x509.push(await measured(setup, () => mqttLoad('x509')(setup, part)));
+        for (const name of names) {
+          const { load, count: size } = lean[name];
+          parts[name].push(await measured(setup, () => load(setup, Math.ceil(size / n.rounds))));
+        }
       }
       const runs: FastRuns = {
         https: combined(parts.https),
+        httpsOwnSas: combined(parts.httpsOwnSas),
+        httpsOwnX509: combined(parts.httpsOwnX509),
         sas: combined(parts.sas),
         x509: combined(parts.x509),
         sdk: await measured(setup, () => sdkX509MqttLoad(setup, n.sdk)),

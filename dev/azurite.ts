@@ -1,8 +1,11 @@
-// Azurite's Table service in-process (docs/dps-contract.md §7.5): for tests (port 0, in memory or a temporary
-// folder) and for the local stack (a fixed port, data under a git-ignored folder such as .local/azurite).
+// Azurite's Table service in-process (docs/dps-contract.md §7.5), and its Blob service when asked (the DPS
+// emulator archives its resource logs there, §4.4): for tests (port 0, in memory or a temporary folder) and for
+// the local stack (fixed ports, data under a git-ignored folder such as .local/azurite).
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import { setTimeout as delay } from 'node:timers/promises';
+import BlobConfiguration from 'azurite/dist/src/blob/BlobConfiguration';
+import BlobServer from 'azurite/dist/src/blob/BlobServer';
 import TableConfiguration from 'azurite/dist/src/table/TableConfiguration';
 import TableServer from 'azurite/dist/src/table/TableServer';
 
@@ -13,6 +16,10 @@ export const AZURITE_ACCOUNT_KEY =
 
 /** The file name the Azurite CLI uses, so a folder can be shared with `azurite-table --location`. */
 const DATABASE_FILE = '__azurite_db_table__.json';
+/** Those of `azurite-blob --location`. */
+const BLOB_DATABASE_FILE = '__azurite_db_blob__.json';
+const BLOB_EXTENT_DATABASE_FILE = '__azurite_db_blob_extent__.json';
+const BLOB_EXTENT_FOLDER = '__blobstorage__';
 const HOST = '127.0.0.1';
 
 export interface AzuriteOptions {
@@ -20,6 +27,8 @@ export interface AzuriteOptions {
   port?: number;
   /** Keeps the data in this folder (created if missing) and reloads it on start; default: in memory only. */
   dataDir?: string;
+  /** Also serve Blob storage on this port (0: an ephemeral one; Azurite's usual Blob port is 10000). */
+  blobPort?: number;
 }
 
 export interface Azurite {
@@ -27,7 +36,12 @@ export interface Azurite {
   readonly port: number;
   /** `http://127.0.0.1:PORT/devstoreaccount1` */
   readonly tableEndpoint: string;
-  /** Account connection string; @azure/data-tables needs `allowInsecureConnection: true` for its http endpoint. */
+  /** `http://127.0.0.1:PORT/devstoreaccount1` when Blob storage is served (`blobPort`). */
+  readonly blobEndpoint: string | undefined;
+  /**
+   * Account connection string (with the BlobEndpoint when Blob storage is served); @azure/data-tables needs
+   * `allowInsecureConnection: true` for its http endpoint.
+   */
   readonly connectionString: string;
   readonly running: boolean;
   /** Stops serving, as in a storage outage. With dataDir the data is saved and comes back with restart(). */
@@ -61,10 +75,42 @@ function createServer(port: number, dataDir: string | undefined): TableServer {
   return new TableServer(configuration);
 }
 
+function createBlobServer(port: number, dataDir: string | undefined): BlobServer {
+  const inMemory = dataDir === undefined;
+  const inFolder = (file: string) => (inMemory ? file : path.join(dataDir, file));
+  const configuration = new BlobConfiguration(
+    HOST,
+    port,
+    5, // keep-alive timeout, seconds
+    inFolder(BLOB_DATABASE_FILE),
+    inFolder(BLOB_EXTENT_DATABASE_FILE),
+    [{ locationId: 'Default', locationPath: inFolder(BLOB_EXTENT_FOLDER), maxConcurrency: 10 }],
+    false, // access log
+    undefined,
+    false, // debug log
+    undefined,
+    false, // loose
+    true, // skipApiVersionCheck, as for tables
+    '',
+    '',
+    '',
+    undefined,
+    false,
+    inMemory,
+  );
+  return new BlobServer(configuration);
+}
+
+interface StartableServer {
+  start(): Promise<void>;
+  close(): Promise<void>;
+  getHttpServerAddress(): string;
+}
+
 /** Starts, retrying briefly when the port of a server that just closed is not free yet. */
-async function startOn(port: number, dataDir: string | undefined): Promise<TableServer> {
+async function startOn<S extends StartableServer>(port: number, create: (port: number) => S): Promise<S> {
   for (let attempt = 1; ; attempt++) {
-    const server = createServer(port, dataDir);
+    const server = create(port);
     try {
       await server.start();
       return server;
@@ -80,22 +126,38 @@ async function startOn(port: number, dataDir: string | undefined): Promise<Table
 export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurite> {
   const dataDir = options.dataDir === undefined ? undefined : path.resolve(options.dataDir);
   if (dataDir !== undefined) await mkdir(dataDir, { recursive: true });
-  let server: TableServer | undefined = await startOn(options.port ?? 0, dataDir);
-  const port = Number(new URL(server.getHttpServerAddress()).port);
+  const tables = (port: number) => createServer(port, dataDir);
+  const blobs = (port: number) => createBlobServer(port, dataDir);
+  let server: TableServer | undefined = await startOn(options.port ?? 0, tables);
+  let blobServer: BlobServer | undefined;
+  try {
+    if (options.blobPort !== undefined) blobServer = await startOn(options.blobPort, blobs);
+  } catch (error) {
+    await server.close();
+    throw error;
+  }
+  const portOf = (started: StartableServer) => Number(new URL(started.getHttpServerAddress()).port);
+  const port = portOf(server);
+  const blobPort = blobServer && portOf(blobServer);
   const tableEndpoint = `http://${HOST}:${port}/${AZURITE_ACCOUNT_NAME}`;
+  const blobEndpoint =
+    blobPort === undefined ? undefined : `http://${HOST}:${blobPort}/${AZURITE_ACCOUNT_NAME}`;
 
   const interrupt = async (): Promise<void> => {
-    const running = server;
+    const running = [server, blobServer];
     server = undefined;
-    await running?.close();
+    blobServer = undefined;
+    await Promise.all(running.map((started) => started?.close()));
   };
 
   return {
     port,
     tableEndpoint,
+    blobEndpoint,
     connectionString:
       `DefaultEndpointsProtocol=http;AccountName=${AZURITE_ACCOUNT_NAME};` +
-      `AccountKey=${AZURITE_ACCOUNT_KEY};TableEndpoint=${tableEndpoint};`,
+      `AccountKey=${AZURITE_ACCOUNT_KEY};TableEndpoint=${tableEndpoint};` +
+      (blobEndpoint ? `BlobEndpoint=${blobEndpoint};` : ''),
     get running() {
       return server !== undefined;
     },
@@ -105,7 +167,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
         throw new Error('Azurite restart() keeps the data only with a dataDir; start it with one.');
       }
       await interrupt();
-      server = await startOn(port, dataDir);
+      server = await startOn(port, tables);
+      if (blobPort !== undefined) blobServer = await startOn(blobPort, blobs);
     },
     stop: interrupt,
   };

@@ -84,6 +84,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         retryAfterSeconds: options.deviceRetryAfterSeconds,
         assignmentDelayMs: options.deviceAssignmentDelayMs,
         quotas: options.deviceQuotas,
+        resourceLogsConnectionString: azurite.azurite.connectionString,
         log: (line) => write(formatLogLine('dps-emulator', 'warning', line)),
       }),
     );
@@ -97,6 +98,22 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         writeToFile: true,
       },
       { name: 'DPS_CA_CERTIFICATE_PATH', value: emulator.emulator.caCertificatePath, writeToFile: true },
+      ...(emulator.emulator.resourceLogs
+        ? [
+            {
+              name: 'AUDIT_DPS_LOGS_CONTAINER',
+              value: emulator.emulator.resourceLogs.container,
+              writeToFile: true,
+              showValue: true,
+            },
+            {
+              name: 'AUDIT_DPS_LOGS_PREFIX',
+              value: emulator.emulator.resourceLogs.blobPrefix,
+              writeToFile: true,
+              showValue: true,
+            },
+          ]
+        : []),
       { name: 'AUDIT_SCHEDULE', value: LOCAL_AUDIT_SCHEDULE, showValue: true },
       { name: 'AUDIT_ASSIGNING_GRACE_MINUTES', value: LOCAL_ASSIGNING_GRACE_MINUTES, showValue: true },
     ];
@@ -173,7 +190,7 @@ export async function stopLocalStack(parts: readonly LocalStackPart[]): Promise<
 const USAGE = `Usage: npm start -- [options]
   --no-demo            only the functions, Azurite and the DPS emulator: no demo groups, devices or first scan
   --port N             Functions host port (default: local.settings.json Host.LocalHttpPort, else 7071; 0 = any free)
-  --storage-port N     Azurite Table port (default ${DEFAULT_STORAGE_PORT}, which UseDevelopmentStorage=true means)
+  --storage-port N     Azurite Table port (default ${DEFAULT_STORAGE_PORT}, Blob on 10000, as UseDevelopmentStorage=true means)
   --dps-port N         DPS emulator port (default ${DEFAULT_DPS_PORT})
   --mqtt-port N        the emulator's MQTT over TLS port (default 8883)
   --mqtt-ws-port N     the emulator's MQTT over WebSocket port (default 443, else any free port)

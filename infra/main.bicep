@@ -6,7 +6,8 @@
 //   - Log Analytics and Application Insights with local (key) authentication off,
 //   - a user-assigned managed identity the app runs as, with data roles on the storage account and Application Insights,
 // and, on an EXISTING Device Provisioning Service (dpsName in dpsResourceGroupName), gives that identity
-// Device Provisioning Service Data Reader (the audit reads enrollment groups and registration states).
+// Device Provisioning Service Data Reader (the audit reads enrollment groups and registration states) and, with
+// auditDpsDeviceLogs, adds a diagnostic setting archiving the DPS's DeviceOperations logs to the storage account.
 // Enrollment groups are DPS data plane, not ARM: the postprovision hook (infra/hooks) points them at the webhook.
 // The app settings the code reads are declared in src/settings.ts; test/infra/infra.test.ts keeps the two in step.
 targetScope = 'subscription'
@@ -92,6 +93,12 @@ param auditPageSize string = ''
 
 @description('AUDIT_CERTIFICATE_EXPIRY_WARNING_DAYS: days before an enrollment certificate expires that the audit warns; empty = the default in src/settings.ts.')
 param auditCertificateExpiryWarningDays string = ''
+
+@description('Archive the DPS DeviceOperations resource logs to the app storage account (a diagnostic setting on the DPS) so the audit sees devices refused at attestation.')
+param auditDpsDeviceLogs bool = true
+
+@description('AUDIT_DPS_LOGS_LOOKBACK_HOURS: hours of archived DPS logs the audit reads the first time; empty = the default in src/settings.ts.')
+param auditDpsLogsLookbackHours string = ''
 
 @description('DECISION_LOG_ENABLED: true or false, whether allocate records each decision in the decision table; empty = the default in src/settings.ts.')
 param decisionLogEnabled string = ''
@@ -185,6 +192,20 @@ var appSettings = [
     value: auditCertificateExpiryWarningDays
   }
   {
+    // Azure Monitor's container for the DeviceOperations category, in the AzureWebJobsStorage account.
+    name: 'AUDIT_DPS_LOGS_CONTAINER'
+    value: auditDpsDeviceLogs ? 'insights-logs-deviceoperations' : ''
+  }
+  {
+    // Blob paths begin resourceId=<resource id in upper case>/: only this DPS's logs.
+    name: 'AUDIT_DPS_LOGS_PREFIX'
+    value: auditDpsDeviceLogs ? 'resourceId=${toUpper(dpsAccess.outputs.dpsResourceId)}/' : ''
+  }
+  {
+    name: 'AUDIT_DPS_LOGS_LOOKBACK_HOURS'
+    value: auditDpsLogsLookbackHours
+  }
+  {
     // The decision table lives with the audit tables (AUDIT_STORAGE_CONNECTION_STRING, else AzureWebJobsStorage).
     name: 'DECISION_LOG_ENABLED'
     value: decisionLogEnabled
@@ -274,6 +295,8 @@ module dpsAccess 'app/dps-access.bicep' = {
     dpsName: dpsName
     appPrincipalId: identity.outputs.principalId
     deployerPrincipalId: empty(dpsEnrollmentGroups) ? '' : principalId
+    deviceLogsStorageAccountId: auditDpsDeviceLogs ? storage.outputs.id : ''
+    deviceLogsSettingName: 'dps-allocator-device-operations-${resourceToken}'
   }
 }
 

@@ -110,6 +110,33 @@ export const settingsSchema = z.object({
       'An enrollment X.509 certificate that expires within this many days is a certificate-expiring finding ' +
         '(0: only expired and not yet valid certificates are).',
     ),
+  AUDIT_DPS_LOGS_CONTAINER: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Blob container holding the DPS's DeviceOperations resource logs, archived by a diagnostic setting to the " +
+        "audit's storage account (Azure Monitor names it insights-logs-deviceoperations). The audit reads " +
+        'attestation failures there: devices DPS refuses at attestation keep no registration state. Empty: not read.',
+    ),
+  AUDIT_DPS_LOGS_PREFIX: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      "Blob name prefix within AUDIT_DPS_LOGS_CONTAINER, resourceId=<the DPS's resource id in upper case>/, so that " +
+        "other resources' logs archived there are left out. Empty: every blob of the container.",
+    ),
+  AUDIT_DPS_LOGS_LOOKBACK_HOURS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(720)
+    .default(24)
+    .describe(
+      'Hours of archived DPS logs the audit reads the first time it reads them; later runs go on from where the ' +
+        'last one stopped.',
+    ),
   AUDIT_PAGE_SIZE: z.coerce
     .number()
     .int()

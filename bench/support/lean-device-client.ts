@@ -1,8 +1,11 @@
 // A minimal DPS device for load generation (docs/dps-contract.md §4): PUT register, then GET the operation
 // until it is done, waiting what retry-after says. No SDK, one shared keep-alive pool: the figures then show
-// the emulator and the webhook rather than the device client.
+// the emulator and the webhook rather than the device client. registerLeanOnOwnConnection is the same device on a
+// TLS connection of its own, as a device that connects, registers and goes away: symmetric key (SAS token) or
+// X.509 (the device certificate in the TLS handshake authenticates it; no Authorization header).
+import type { SecureContext } from 'node:tls';
 import { setTimeout as delay } from 'node:timers/promises';
-import type { Pool } from 'undici';
+import { Client, type Dispatcher } from 'undici';
 import { buildDeviceSasToken } from '../../src/dps/sas';
 
 export const DEVICE_API_VERSION = '2021-06-01';
@@ -12,8 +15,11 @@ const REGISTRATION_TIMEOUT_MS = 60_000;
 export interface LeanDevice {
   idScope: string;
   registrationId: string;
-  /** The device's symmetric key (for a group member: derived from the group key). */
-  deviceKey: string;
+  /**
+   * The device's symmetric key (for a group member: derived from the group key); none for an X.509 device, whose
+   * client certificate (in the connection's TLS context) authenticates it.
+   */
+  deviceKey?: string;
   payload?: Record<string, unknown>;
 }
 
@@ -43,17 +49,17 @@ export class DeviceApiError extends Error {
 }
 
 async function send(
-  pool: Pool,
+  dispatcher: Dispatcher,
   method: 'PUT' | 'GET',
   path: string,
-  authorization: string,
+  authorization: string | undefined,
   body?: string,
 ): Promise<{ answer: OperationAnswer; retryAfterMs: number; status: number }> {
-  const response = await pool.request({
+  const response = await dispatcher.request({
     method,
     path,
     headers: {
-      authorization,
+      ...(authorization === undefined ? {} : { authorization }),
       accept: 'application/json',
       ...(body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
     },
@@ -72,10 +78,16 @@ async function send(
   };
 }
 
-/** Registers one device and waits for the outcome; throws DeviceApiError on a non-2xx answer. */
-export async function registerLean(pool: Pool, device: LeanDevice): Promise<LeanRegistration> {
+/**
+ * Registers one device through `dispatcher` (a Pool or Client of the emulator's origin) and waits for the outcome;
+ * throws DeviceApiError on a non-2xx answer.
+ */
+export async function registerLean(dispatcher: Dispatcher, device: LeanDevice): Promise<LeanRegistration> {
   const expiry = Math.floor(Date.now() / 1000) + 3600;
-  const authorization = buildDeviceSasToken(device.idScope, device.registrationId, device.deviceKey, expiry);
+  const authorization =
+    device.deviceKey === undefined
+      ? undefined
+      : buildDeviceSasToken(device.idScope, device.registrationId, device.deviceKey, expiry);
   const base = `/${encodeURIComponent(device.idScope)}/registrations/${encodeURIComponent(device.registrationId)}`;
   const query = `?api-version=${DEVICE_API_VERSION}`;
   const body = JSON.stringify({ registrationId: device.registrationId, payload: device.payload });
@@ -83,7 +95,7 @@ export async function registerLean(pool: Pool, device: LeanDevice): Promise<Lean
 
   let requests = 1;
   let { answer, retryAfterMs, status } = await send(
-    pool,
+    dispatcher,
     'PUT',
     `${base}/register${query}`,
     authorization,
@@ -96,7 +108,7 @@ export async function registerLean(pool: Pool, device: LeanDevice): Promise<Lean
     if (retryAfterMs > 0) await delay(retryAfterMs);
     requests++;
     const operationPath = `${base}/operations/${encodeURIComponent(operationId)}${query}`;
-    ({ answer, retryAfterMs, status } = await send(pool, 'GET', operationPath, authorization));
+    ({ answer, retryAfterMs, status } = await send(dispatcher, 'GET', operationPath, authorization));
   }
   const state = answer.registrationState;
   return {
@@ -106,4 +118,22 @@ export async function registerLean(pool: Pool, device: LeanDevice): Promise<Lean
     errorMessage: state?.errorMessage,
     requests,
   };
+}
+
+/**
+ * Registers one device over a TLS connection of its own (a full handshake: a Client per registration that caches no
+ * TLS session), closed once the registration is done. `tls` is the device's context: the emulator's CA and, for
+ * X.509, the device certificate and key (lean-mqtt-device.ts deviceTlsContext), built once per device.
+ */
+export async function registerLeanOnOwnConnection(
+  origin: string,
+  tls: SecureContext,
+  device: LeanDevice,
+): Promise<LeanRegistration> {
+  const client = new Client(origin, { connect: { secureContext: tls, maxCachedSessions: 0 } });
+  try {
+    return await registerLean(client, device);
+  } finally {
+    await client.close();
+  }
 }

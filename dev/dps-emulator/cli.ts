@@ -29,6 +29,8 @@ export const USAGE = `Usage: npm run dps-emulator -- [options]
                                   DPS's 5); more are answered 429 with retry-after
   --no-quotas                     neither quota (env DPS_EMULATOR_NO_QUOTAS=1)
   --verified-ca <name=file.pem>   a verified CA certificate that X.509 groups name in caReferences; repeat for several
+  --resource-logs <connection>    archive DeviceOperations resource logs (attestation attempts) to this Blob storage,
+                                  e.g. Azurite's (env DPS_EMULATOR_RESOURCE_LOGS; container insights-logs-deviceoperations)
   --webhook-timeout-ms <ms>       custom allocation webhook timeout per attempt (default 10000)
   --webhook-retry <n,first,step>  retries of webhook answers >= 429 (default DPS's 10,1000,9000)
   --allow-non-loopback-webhooks   also call webhooks that are not on 127.0.0.1/localhost
@@ -143,6 +145,7 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv, cwd = 
         'id-scope': { type: 'string' },
         'linked-hub': { type: 'string', multiple: true },
         'verified-ca': { type: 'string', multiple: true },
+        'resource-logs': { type: 'string' },
         'retry-after': { type: 'string' },
         'assignment-delay-ms': { type: 'string' },
         'registrations-per-minute': { type: 'string' },
@@ -215,6 +218,8 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv, cwd = 
   }
   if (values['allow-non-loopback-webhooks']) options.allowNonLoopbackWebhooks = true;
   if (values['verified-ca']) options.verifiedCertificates = verifiedCertificates(values['verified-ca'], cwd);
+  const resourceLogs = values['resource-logs'] ?? env.DPS_EMULATOR_RESOURCE_LOGS;
+  if (resourceLogs) options.resourceLogs = { connectionString: resourceLogs };
   let seed: SeedOptions | undefined;
   if (values['seed-groups'] !== undefined || values['seed-per-group'] !== undefined) {
     if (values['seed-per-group'] === undefined)
@@ -243,6 +248,7 @@ export function readyLine(emulator: DpsEmulator): string {
     mqttWebSocketEndpoint: emulator.mqttWebSocketEndpoint,
     linkedHubs: emulator.linkedHubs.map((hub) => hub.hostName),
     timing: emulator.timing,
+    ...(emulator.resourceLogs ? { resourceLogs: emulator.resourceLogs } : {}),
   });
 }
 

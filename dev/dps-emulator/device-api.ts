@@ -3,7 +3,7 @@
 // token signed with the individual enrollment key or the key derived from a group key, or, without a token,
 // with their TLS client certificate (X.509 attestation, §4.2).
 import type { X509Certificate } from 'node:crypto';
-import { deriveDeviceKey } from '../../src/dps/sas';
+import { deriveDeviceKey, parseSasToken } from '../../src/dps/sas';
 import { deviceRegistrationSchema } from '../../src/dps/schemas';
 import { deviceTokenSignedWith, parseDeviceToken } from './auth';
 import type { AttestationContext } from './custom-webhook';
@@ -12,11 +12,12 @@ import { badRequest, EmulatorHttpError, ErrorCodes, unauthorized } from './error
 import { assertValidId, decodePathSegment } from './ids';
 import type { Operation, OperationTracker } from './operations';
 import type { RegistrationInput } from './provisioning';
-import type { HttpAnswer, RequestContext, RouteMatch } from './routing';
+import type { ConnectionIdentity, HttpAnswer, RequestContext, RouteMatch } from './routing';
 import { headerValue, jsonBody, literal, methodNotAllowed, requireApiVersion } from './routing';
 import type { EmulatorStore, EnrollmentRef, RegistrationRecord, StoredGroup } from './store';
 import { presentRegistrationState } from './store';
-import { attestX509, X509Refusal } from './x509-attestation';
+import type { ResourceLogSink } from './resource-logs';
+import { attestationStability, attestX509, X509Refusal, type X509AttestationDeps } from './x509-attestation';
 
 export interface DeviceApiDeps {
   store: EmulatorStore;
@@ -30,6 +31,20 @@ export interface DeviceApiDeps {
   verifiedCertificate: (name: string) => X509Certificate | undefined;
   /** Why a device was refused (never a token, key or certificate body). */
   log?: (line: string) => void;
+  /** DeviceOperations resource logs: one record per attestation attempt (docs/dps-contract.md §4.4). */
+  resourceLogs?: ResourceLogSink;
+}
+
+/** A device's 401 that carries why, for the emulator's log and resource logs (never sent to the device). */
+export class DeviceRefusal extends EmulatorHttpError {
+  constructor(readonly reason: string) {
+    super(401, ErrorCodes.unauthorized, 'Unauthorized');
+  }
+}
+
+/** Why a 401 refused a device: attestation's reason when it gave one. */
+export function refusalReason(error: EmulatorHttpError): string {
+  return error instanceof DeviceRefusal ? error.reason : 'the SAS token does not authenticate the device';
 }
 
 /** Who the device proved to be, and what the webhook and the device's result are told about it. */
@@ -54,6 +69,9 @@ function authenticate(
   registrationId: string,
   deps: DeviceApiDeps,
 ): DeviceIdentity {
+  // A connection that authenticated at CONNECT (MQTT) keeps that identity while authenticating again would give it.
+  const established = context.connectionIdentity?.current(idScopeSegment, registrationId);
+  if (established) return established;
   const authorization = headerValue(context, 'authorization');
   if (authorization === undefined && context.clientCertificates.length > 0) {
     return identityOfCertificate(context.clientCertificates, idScopeSegment, registrationId, deps);
@@ -89,7 +107,7 @@ function identityOfCertificate(
   } catch (error) {
     if (!(error instanceof X509Refusal)) throw error;
     deps.log?.(`X.509 device '${registrationId.slice(0, 128)}' refused: ${error.message}`);
-    throw unauthorized();
+    throw new DeviceRefusal(error.message);
   }
 }
 
@@ -127,35 +145,88 @@ function enrollmentOfToken(
   throw unauthorized();
 }
 
-/** Whether `authenticate` accepts the device: false on a 401 (MQTT checks this at CONNECT, before any request). */
-function accepted(authenticate: () => unknown): boolean {
+/**
+ * The identity a device proves for its connection (MQTT checks it at CONNECT, before any request); undefined on a
+ * 401. A request of that connection gets it back while authenticating the request would give the same identity:
+ * same registration id and ID scope, the enrollment stored unchanged (every write takes a new sequence number) and
+ * still the one tried first (no individual enrollment since; for a group, the device's known group), and `stable`
+ * (token expiry; certificate validity and the group's anchors).
+ */
+function connectionIdentity(
+  registrationId: string,
+  deps: DeviceApiDeps,
+  establish: () => { identity: DeviceIdentity; stable: () => boolean },
+): ConnectionIdentity | undefined {
+  let established: { identity: DeviceIdentity; stable: () => boolean };
   try {
-    authenticate();
-    return true;
+    established = establish();
   } catch (error) {
-    if (error instanceof EmulatorHttpError) return false;
-    throw error;
+    if (!(error instanceof EmulatorHttpError)) throw error;
+    // Refused at CONNECT, before any request: the attempt DPS's resource logs would record.
+    recordRefusal(deps, registrationId, 'Mqtt', error);
+    return undefined;
   }
+  const { identity, stable } = established;
+  const { enrollment } = identity;
+  const stored = enrollment.kind === 'group' ? enrollment.group : enrollment.individual;
+  const sequence = stored.sequence;
+  const stillFirst = (): boolean => {
+    const individual = deps.store.getIndividual(registrationId);
+    if (enrollment.kind === 'individual') return individual === stored;
+    return (
+      individual === undefined &&
+      deps.store.getGroup(enrollment.group.value.enrollmentGroupId) === stored &&
+      deps.store.getRegistration(registrationId)?.enrollmentGroupKey === stored.key
+    );
+  };
+  return {
+    current: (idScopeSegment, id) =>
+      id === registrationId &&
+      idScopeSegment.toLowerCase() === deps.idScope.toLowerCase() &&
+      stored.sequence === sequence &&
+      stillFirst() &&
+      stable()
+        ? identity
+        : undefined,
+  };
 }
 
-/** Whether a device's SAS token authenticates it. */
+/** The connection identity a device's SAS token proves, or undefined when it proves none. */
 export function deviceTokenAccepted(
   authorization: string,
   idScope: string,
   registrationId: string,
   deps: DeviceApiDeps,
-): boolean {
-  return accepted(() => enrollmentOfToken(authorization, idScope, registrationId, deps));
+): ConnectionIdentity | undefined {
+  const expiry = parseSasToken(authorization)?.expiry ?? 0;
+  return connectionIdentity(registrationId, deps, () => ({
+    identity: {
+      enrollment: enrollmentOfToken(authorization, idScope, registrationId, deps),
+      attestation: { type: 'symmetricKey' },
+    },
+    // parseDeviceToken refuses a token from its expiry second on.
+    stable: () => deps.nowSeconds() < expiry,
+  }));
 }
 
-/** Whether a TLS client certificate chain attests the device (the refusal's reason is logged). */
+/** The connection identity a TLS client certificate chain attests, or undefined (the refusal's reason is logged). */
 export function deviceCertificateAccepted(
   chain: readonly X509Certificate[],
   idScope: string,
   registrationId: string,
   deps: DeviceApiDeps,
-): boolean {
-  return accepted(() => identityOfCertificate(chain, idScope, registrationId, deps));
+): ConnectionIdentity | undefined {
+  const attestationDeps = (): X509AttestationDeps => ({
+    store: deps.store,
+    verifiedCertificate: deps.verifiedCertificate,
+    now: new Date(deps.nowSeconds() * 1000),
+  });
+  return connectionIdentity(registrationId, deps, () => {
+    const before = attestationDeps(); // read no later than the attestation's own clock
+    const identity = identityOfCertificate(chain, idScope, registrationId, deps);
+    const stable = attestationStability(chain, identity.enrollment, before);
+    return { identity, stable: () => stable(attestationDeps()) };
+  });
 }
 
 /** DeviceRegistrationResult: the registration state, with the attestation's details (REST spec, device.json). */
@@ -213,6 +284,42 @@ export function matchDeviceRoute(
   return undefined;
 }
 
+/** Runs a register request's attestation and records the attempt in the resource logs, as DPS does. */
+function loggedAttempt(
+  context: RequestContext,
+  registrationId: string,
+  deps: DeviceApiDeps,
+  attest: () => DeviceIdentity,
+): DeviceIdentity {
+  const protocol = context.protocol ?? 'Http';
+  try {
+    const identity = attest();
+    deps.resourceLogs?.attestationAttempt({ registrationId, protocol, succeeded: true });
+    return identity;
+  } catch (error) {
+    if (error instanceof EmulatorHttpError) recordRefusal(deps, registrationId, protocol, error);
+    throw error;
+  }
+}
+
+/** A 401 of attestation, in the resource logs. */
+function recordRefusal(
+  deps: DeviceApiDeps,
+  registrationId: string,
+  protocol: 'Http' | 'Mqtt',
+  error: EmulatorHttpError,
+): void {
+  if (error.status !== 401) return;
+  deps.resourceLogs?.attestationAttempt({
+    registrationId,
+    protocol,
+    succeeded: false,
+    status: error.status,
+    errorCode: error.errorCode,
+    reason: refusalReason(error),
+  });
+}
+
 function assigningAnswer(operation: Operation, deps: DeviceApiDeps, location?: string): HttpAnswer {
   const headers: Record<string, string> = { 'retry-after': String(deps.retryAfterSeconds()) };
   if (location) headers.location = location;
@@ -233,7 +340,9 @@ function register(
   if (parsed.data.registrationId.toLowerCase() !== registrationId.toLowerCase()) {
     throw badRequest('registrationId in the body does not match the registration id in the URL');
   }
-  const identity = authenticate(context, idScope, registrationId, deps);
+  const identity = loggedAttempt(context, registrationId, deps, () =>
+    authenticate(context, idScope, registrationId, deps),
+  );
   const { enrollment, attestation } = identity;
   const groupKey = enrollment.kind === 'group' ? enrollment.group.key : undefined;
   const record =

@@ -39,6 +39,12 @@ import { DPS_ASSIGNMENT_DELAY_MS, DPS_RETRY_AFTER_SECONDS, type EmulatorTiming }
 import type { RegistrationRecord } from './store';
 import { EmulatorStore, presentRegistrationState } from './store';
 import { parseCertificate } from './x509-info';
+import {
+  createBlobResourceLogSink,
+  DEVICE_OPERATIONS_CONTAINER,
+  emulatorResourceId,
+  type ResourceLogSink,
+} from './resource-logs';
 
 /** Listens on 127.0.0.1:`port` (0: ephemeral); the error names the port. */
 async function listen(server: Server, port: number): Promise<void> {
@@ -143,6 +149,19 @@ export const dpsEmulatorOptionsSchema = z.object({
   mqttPort: z.number().int().min(0).max(65535).default(0),
   /** MQTT over WebSocket (`wss://127.0.0.1:PORT/$iothub/websocket`); 0 (default) = an ephemeral port. */
   mqttWebSocketPort: z.number().int().min(0).max(65535).default(0),
+  /**
+   * Archive the DeviceOperations resource logs (one record per attestation attempt) to Blob storage, as a DPS
+   * diagnostic setting does (resource-logs.ts, docs/dps-contract.md §4.4). Default: no resource logs.
+   */
+  resourceLogs: z
+    .object({
+      /** A connection string with a BlobEndpoint (Azurite's). */
+      connectionString: z.string().min(1),
+      container: z.string().min(3).max(63).default(DEVICE_OPERATIONS_CONTAINER),
+      /** The instance name in the resource id the blob paths carry. */
+      name: z.string().min(1).max(64).default('dps-emulator'),
+    })
+    .optional(),
 });
 
 export type DpsEmulatorOptions = z.input<typeof dpsEmulatorOptionsSchema> & {
@@ -222,6 +241,10 @@ export interface DpsEmulator {
   settled(): Promise<void>;
   /** Writes the data file now (no-op without dataFile). */
   save(): Promise<void>;
+  /** Where the DeviceOperations logs go (`resourceLogs`), or undefined when they are off. */
+  readonly resourceLogs: { container: string; blobPrefix: string } | undefined;
+  /** Writes the queued resource log records now (they go out every half second otherwise). */
+  flushResourceLogs(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -335,9 +358,23 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
     }),
     paging: { defaultPageSize: options.defaultPageSize, maxPageSize: options.maxPageSize },
   };
+  const resourceLogs = options.resourceLogs && {
+    container: options.resourceLogs.container,
+    resourceId: emulatorResourceId(options.resourceLogs.name),
+  };
+  const resourceLogSink: ResourceLogSink | undefined =
+    options.resourceLogs &&
+    resourceLogs &&
+    createBlobResourceLogSink({
+      connectionString: options.resourceLogs.connectionString,
+      container: resourceLogs.container,
+      resourceId: resourceLogs.resourceId,
+      log,
+    });
   const deviceDeps = {
     store,
     idScope,
+    resourceLogs: resourceLogSink,
     retryAfterSeconds: () => options.retryAfterSeconds,
     operations,
     nowSeconds: () => Math.floor(Date.now() / 1000),
@@ -531,6 +568,13 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
       saver.schedule();
       await saver.flush();
     },
+    resourceLogs: resourceLogs && {
+      container: resourceLogs.container,
+      blobPrefix: `resourceId=${resourceLogs.resourceId}/`,
+    },
+    flushResourceLogs: async () => {
+      await resourceLogSink?.flush();
+    },
     stop() {
       stopped ??= (async () => {
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -542,6 +586,7 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
         await dispatcher.destroy();
         await operations.settled();
         await saver?.flush();
+        await resourceLogSink?.close();
         await closed;
         await mqttClosed;
         await webSocketClosed;

@@ -4,9 +4,10 @@
 // the TLS client certificate for X.509 devices), requests published
 // to the register and operation-status topics, answers published on `$dps/registrations/res/{status}/?$rid=…` with
 // the HTTPS API's JSON bodies. Each request is mapped onto the HTTPS device route and answered through the same
-// dispatch, so both transports allocate the same way. Framing is mqtt-packet's (the parser under the `mqtt`
-// client). Anything outside the contract is refused with a CONNACK code or a disconnect, and a log line; the server
-// goes on.
+// dispatch, so both transports allocate the same way; the route is handed the identity proved at CONNECT, which
+// the device API reuses while authenticating the request again would give the same (device-api.ts). Framing is
+// mqtt-packet's (the parser under the `mqtt` client). Anything outside the contract is refused with a CONNACK code
+// or a disconnect, and a log line; the server goes on.
 import type { X509Certificate } from 'node:crypto';
 import https from 'node:https';
 import type { Duplex } from 'node:stream';
@@ -15,6 +16,7 @@ import * as mqttPacket from 'mqtt-packet';
 import type { IConnectPacket, IPublishPacket, ISubscribePacket, Packet } from 'mqtt-packet';
 import { createWebSocketStream, WebSocketServer } from 'ws';
 import { CLIENT_CERTIFICATE_REQUEST, peerCertificates } from './peer-certificates';
+import type { ConnectionIdentity } from './routing';
 import { BodyTooLargeError, dispatch, type ServerDeps } from './server';
 
 /** The only topic filter a device subscribes to. */
@@ -35,14 +37,18 @@ export const ConnackCode = {
 export interface MqttEndpointDeps {
   dispatch: ServerDeps;
   idScope: string;
-  /** Whether a device SAS token authenticates the registration (device-api.ts deviceTokenAccepted). */
-  tokenAccepted: (authorization: string, idScope: string, registrationId: string) => boolean;
-  /** Whether a TLS client certificate chain attests the registration (device-api.ts; logs why not). */
+  /** The identity a device SAS token proves for the connection, if any (device-api.ts deviceTokenAccepted). */
+  tokenAccepted: (
+    authorization: string,
+    idScope: string,
+    registrationId: string,
+  ) => ConnectionIdentity | undefined;
+  /** The identity a TLS client certificate chain attests, if any (device-api.ts; logs why not). */
   certificateAccepted: (
     chain: readonly X509Certificate[],
     idScope: string,
     registrationId: string,
-  ) => boolean;
+  ) => ConnectionIdentity | undefined;
   /** A packet larger than this (its payload is a request body) closes the connection. */
   maxPacketBytes: number;
   log?: (line: string) => void;
@@ -54,9 +60,26 @@ interface Session {
   apiVersion: string;
   /** The SAS token; undefined when the TLS client certificate authenticates the device. */
   authorization: string | undefined;
+  /** Dispatch whose device routes are handed the identity proved at CONNECT. */
+  dispatch: ServerDeps;
   /** QoS of the answers: what the response subscription was granted (DPS grants at most 1). */
   answerQos: 0 | 1;
   nextMessageId: number;
+}
+
+/**
+ * The dispatch of one connection: its device routes see the connection's identity in their context (the headers
+ * and the certificates still go along, for a request the identity no longer covers).
+ */
+function withConnectionIdentity(deps: ServerDeps, identity: ConnectionIdentity): ServerDeps {
+  return {
+    ...deps,
+    match: (method, segments) => {
+      const route = deps.match(method, segments);
+      if (route?.api !== 'device') return route;
+      return { ...route, handle: (context) => route.handle({ ...context, connectionIdentity: identity }) };
+    },
+  };
 }
 
 /** Serves one MQTT connection on `stream` (a TLS socket, or a WebSocket's stream). */
@@ -105,6 +128,7 @@ export function serveMqttConnection(
     if (!apiVersion) return refuse(ConnackCode.badUserNameOrPassword, 'the username has no api-version');
     const password = packet.password?.toString('utf8') ?? '';
     const authorization = password === '' ? undefined : password;
+    let identity: ConnectionIdentity | undefined;
     if (authorization === undefined) {
       if (clientCertificates.length === 0) {
         return refuse(
@@ -112,19 +136,31 @@ export function serveMqttConnection(
           'neither a SAS token as password nor a TLS client certificate',
         );
       }
-      if (!deps.certificateAccepted(clientCertificates, idScope, registrationId)) {
+      identity = deps.certificateAccepted(clientCertificates, idScope, registrationId);
+      if (!identity) {
         return refuse(
           ConnackCode.notAuthorized,
           `the client certificate does not attest ${registrationId.slice(0, 128)}`,
         );
       }
-    } else if (!deps.tokenAccepted(authorization, idScope, registrationId)) {
-      return refuse(
-        ConnackCode.notAuthorized,
-        `the SAS token does not authenticate ${registrationId.slice(0, 128)}`,
-      );
+    } else {
+      identity = deps.tokenAccepted(authorization, idScope, registrationId);
+      if (!identity) {
+        return refuse(
+          ConnackCode.notAuthorized,
+          `the SAS token does not authenticate ${registrationId.slice(0, 128)}`,
+        );
+      }
     }
-    session = { idScope, registrationId, apiVersion, authorization, answerQos: 0, nextMessageId: 1 };
+    session = {
+      idScope,
+      registrationId,
+      apiVersion,
+      authorization,
+      dispatch: withConnectionIdentity(deps.dispatch, identity),
+      answerQos: 0,
+      nextMessageId: 1,
+    };
     send({ cmd: 'connack', returnCode: ConnackCode.accepted, sessionPresent: false });
   };
 
@@ -160,7 +196,7 @@ export function serveMqttConnection(
     const url = new URL(`https://emulator.invalid${path}`);
     url.searchParams.set('api-version', current.apiVersion);
     const body = typeof packet.payload === 'string' ? Buffer.from(packet.payload, 'utf8') : packet.payload;
-    const { answer, truncate } = await dispatch(deps.dispatch, {
+    const { answer, truncate } = await dispatch(current.dispatch, {
       method: register ? 'PUT' : 'GET',
       url,
       headers: {
@@ -170,6 +206,7 @@ export function serveMqttConnection(
       readBody: (maxBytes) =>
         body.length > maxBytes ? Promise.reject(new BodyTooLargeError()) : Promise.resolve(body),
       clientCertificates: current.authorization === undefined ? clientCertificates : [],
+      protocol: 'Mqtt',
     });
     if (!answer || truncate) return close('dropped by the fault plan');
     const retryAfter = answer.headers?.['retry-after'];

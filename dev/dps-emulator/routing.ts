@@ -1,7 +1,17 @@
 // What the HTTP layer hands to the API modules, and small request helpers shared by both APIs.
 import type { X509Certificate } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+import type { DeviceIdentity } from './device-api';
 import { badRequest, EmulatorHttpError, ErrorCodes } from './errors';
+
+/**
+ * The identity a device proved for a whole connection (MQTT: at CONNECT). `current` gives it back for a request of
+ * that device while authenticating the request would give the same identity, and undefined otherwise (the request
+ * is then authenticated as over HTTPS).
+ */
+export interface ConnectionIdentity {
+  current(idScopeSegment: string, registrationId: string): DeviceIdentity | undefined;
+}
 
 export interface RequestContext {
   method: string;
@@ -14,6 +24,10 @@ export interface RequestContext {
   body: Buffer;
   /** The TLS client certificate chain, device certificate first (empty: none). */
   clientCertificates: readonly X509Certificate[];
+  /** Set on the requests of a connection that authenticated once (MQTT); HTTPS requests carry none. */
+  connectionIdentity?: ConnectionIdentity;
+  /** The device transport, as DPS's resource logs name it; default `Http`. */
+  protocol?: 'Http' | 'Mqtt';
 }
 
 export interface HttpAnswer {

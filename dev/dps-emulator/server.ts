@@ -102,6 +102,8 @@ export interface DispatchRequest {
   readBody: (maxBytes: number) => Promise<Buffer>;
   /** The device's TLS client certificate chain (empty: none). */
   clientCertificates: readonly X509Certificate[];
+  /** `Mqtt` for requests the MQTT endpoint publishes; default `Http`. */
+  protocol?: 'Http' | 'Mqtt';
 }
 
 /** The answer, or none when the fault plan resets the connection; `truncate` asks for half an answer. */
@@ -143,6 +145,7 @@ export async function dispatch(deps: ServerDeps, request: DispatchRequest): Prom
         headers: request.headers,
         body,
         clientCertificates: request.clientCertificates,
+        protocol: request.protocol,
       };
       answer = await route.handle(context);
     }

@@ -40,11 +40,24 @@ function parsedOnce(pem: string): X509Certificate {
   return parsed;
 }
 
+const validities = new WeakMap<X509Certificate, { fromMs: number; toMs: number }>();
+
+/** notBefore and notAfter in ms, parsed once per certificate object (the connection's and the enrollments'). */
+function validityOf(certificate: X509Certificate): { fromMs: number; toMs: number } {
+  let validity = validities.get(certificate);
+  if (!validity) {
+    validity = { fromMs: Date.parse(certificate.validFrom), toMs: Date.parse(certificate.validTo) };
+    validities.set(certificate, validity);
+  }
+  return validity;
+}
+
 function validityProblem(certificate: X509Certificate, now: Date, what: string): string | undefined {
-  if (now.getTime() < Date.parse(certificate.validFrom)) {
+  const { fromMs, toMs } = validityOf(certificate);
+  if (now.getTime() < fromMs) {
     return `${what} is not valid before ${new Date(certificate.validFrom).toISOString()}`;
   }
-  if (now.getTime() > Date.parse(certificate.validTo)) {
+  if (now.getTime() > toMs) {
     return `${what} expired at ${new Date(certificate.validTo).toISOString()}`;
   }
   return undefined;
@@ -188,4 +201,33 @@ export function attestX509(
   throw new X509Refusal(
     `no enrollment for the certificate: it is not enrolled and its issuer (${certificateInfo.issuerName.slice(0, 200)}) chains to no enrollment group's signing certificate or CA`,
   );
+}
+
+/**
+ * For a connection that keeps the identity it proved at CONNECT (device-api.ts): whether attesting the same `chain`
+ * now would meet the same certificates in the same state. The group's anchors must still resolve to the same
+ * certificates (a verified CA can be added or replaced at any time), and no certificate attestation looks at (the
+ * chain, the group's anchors) may have become valid or expired since. That the enrollment itself is stored
+ * unchanged is the caller's check.
+ */
+export function attestationStability(
+  chain: readonly X509Certificate[],
+  enrollment: EnrollmentRef,
+  deps: X509AttestationDeps,
+): (now: X509AttestationDeps) => boolean {
+  const anchors = enrollment.kind === 'group' ? anchorsOf(enrollment.group, deps) : [];
+  const since = deps.now.getTime();
+  // validityProblem's answers change at notBefore and just after notAfter.
+  let until = Infinity;
+  for (const certificate of [...chain, ...anchors]) {
+    const { fromMs, toMs } = validityOf(certificate);
+    for (const change of [fromMs, toMs + 1]) if (change > since && change < until) until = change;
+  }
+  return (now) => {
+    const time = now.now.getTime();
+    if (time < since || time >= until) return false;
+    if (enrollment.kind === 'individual') return true;
+    const current = anchorsOf(enrollment.group, now);
+    return current.length === anchors.length && current.every((anchor, i) => anchor === anchors[i]);
+  };
 }

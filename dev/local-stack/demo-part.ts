@@ -245,6 +245,8 @@ export async function startDemoPart(options: {
     return device;
   });
   result.devices.push(...x509Devices);
+  // The attestation attempts of the refused devices, in DPS's resource logs, before the audit reads them.
+  await emulator.flushResourceLogs();
   const registeredAt = Date.now();
   const failed = result.devices.filter((device) => device.status !== 'assigned');
   log(
@@ -281,8 +283,8 @@ export async function startDemoPart(options: {
       ...DEMO_GROUPS.map((group) => `  ${group.id}: ${group.purpose}`),
       `  ${X509_DEMO_GROUP_ID}: X.509 over MQTT, signed by the demo intermediate CA; the certificate's O picks ` +
         'the regional hub, a certificate expiring within 30 days is tagged for rotation',
-      `  refused at attestation: an expired certificate (individual enrollment; in the audit) and one from an ` +
-        'unknown CA (DPS keeps no record of it: see the emulator log line)',
+      `  refused at attestation, both in the audit: an expired certificate (an individual enrollment's) and one ` +
+        "from an unknown CA (DPS keeps no registration state for it: the audit reads DPS's DeviceOperations logs)",
       `  demo CA, device certificates and keys (test only): ${ca.dir}`,
     ],
     stop: async () => undefined,

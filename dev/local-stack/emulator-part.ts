@@ -53,6 +53,8 @@ export async function startEmulatorPart(options: {
   retryAfterSeconds?: number;
   assignmentDelayMs?: number;
   quotas?: QuotasOption;
+  /** Azurite's connection string (with its BlobEndpoint): the emulator archives its resource logs there. */
+  resourceLogsConnectionString?: string;
   log: (line: string) => void;
 }): Promise<EmulatorPart> {
   const { paths } = options;
@@ -71,6 +73,9 @@ export async function startEmulatorPart(options: {
         retryAfterSeconds: options.retryAfterSeconds,
         assignmentDelayMs: options.assignmentDelayMs,
         quotas: options.quotas,
+        ...(options.resourceLogsConnectionString
+          ? { resourceLogs: { connectionString: options.resourceLogsConnectionString } }
+          : {}),
         log: emulatorErrorsOnly(options.log),
       },
       options.mqttWebSocketPort !== undefined,
@@ -112,6 +117,12 @@ export async function startEmulatorPart(options: {
       ...(webSocketFallback ? [`  ${webSocketFallback}`] : []),
       `  linked hubs: ${emulator.linkedHubs.map((hub) => hub.hostName).join(', ')}`,
       `  device timing: ${describeTiming(emulator.timing)}`,
+      ...(emulator.resourceLogs
+        ? [
+            `  DeviceOperations resource logs (attestation attempts): Azurite blob container ` +
+              `${emulator.resourceLogs.container}, ${emulator.resourceLogs.blobPrefix}`,
+          ]
+        : []),
       `  connection strings (secret): ${shown(paths.emulatorConnectionFile)}; CA certificate: ` +
         shown(emulator.caCertificatePath),
     ],

@@ -11,6 +11,8 @@ export interface LocalStackPart {
 
 /** Azurite's usual Table port: `UseDevelopmentStorage=true` means this port. */
 export const DEFAULT_STORAGE_PORT = 10002;
+/** Azurite's usual Blob port, the one `UseDevelopmentStorage=true` means for blobs. */
+export const DEFAULT_BLOB_PORT = 10000;
 /** The DPS emulator's usual port (as `npm run dps-emulator`). */
 export const DEFAULT_DPS_PORT = 8443;
 /** Under the app root; git-ignored. */
@@ -22,7 +24,7 @@ export interface LocalStackOptions {
   functionsDir: string;
   /** Functions host port. undefined: local.settings.json Host.LocalHttpPort, else 7071; 0 = any free port. */
   port: number | undefined;
-  /** Azurite Table service port; 0 = any free port. */
+  /** Azurite Table service port (Blob storage on 10000 beside the default 10002); 0 = any free ports. */
   storagePort: number;
   /** DPS emulator port; 0 = any free port. */
   dpsPort: number;

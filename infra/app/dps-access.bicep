@@ -7,6 +7,12 @@ param appPrincipalId string
 @description('Principal (object) id of whoever runs the postprovision hook, which updates enrollment groups; empty = no grant.')
 param deployerPrincipalId string = ''
 
+@description('Resource id of the storage account that receives the DPS\'s DeviceOperations resource logs; empty = no diagnostic setting.')
+param deviceLogsStorageAccountId string = ''
+
+@description('Name of that diagnostic setting; names are per DPS, so each environment sharing the DPS needs its own.')
+param deviceLogsSettingName string = 'dps-allocator-device-operations'
+
 // Built-in "Device Provisioning Service Data Reader" (data action Microsoft.Devices/provisioningServices/*/read) and
 // "Device Provisioning Service Data Contributor" (Microsoft.Devices/provisioningServices/*). Source:
 // https://learn.microsoft.com/azure/role-based-access-control/built-in-roles/internet-of-things#device-provisioning-service-data-reader
@@ -38,5 +44,26 @@ resource deployerWritesEnrollmentGroups 'Microsoft.Authorization/roleAssignments
   }
 }
 
+// Devices refused at attestation keep no registration state: only the DeviceOperations logs show them. Azure Monitor
+// writes them as PT1H.json blobs under insights-logs-deviceoperations/resourceId=<DPS id upper case>/...
+// (https://learn.microsoft.com/azure/azure-monitor/essentials/resource-logs#send-to-azure-storage). The account must be
+// in the DPS's region. Turning the param off later leaves this setting in place: delete it on the DPS.
+resource deviceLogs 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = if (!empty(deviceLogsStorageAccountId)) {
+  name: deviceLogsSettingName
+  scope: dps
+  properties: {
+    storageAccountId: deviceLogsStorageAccountId
+    logs: [
+      {
+        category: 'DeviceOperations'
+        enabled: true
+      }
+    ]
+  }
+}
+
 // Host name of the DPS service API (the audit and the hook's configure step call it).
 output serviceOperationsHostName string = dps.properties.serviceOperationsHostName
+
+// Azure Monitor names the log blobs after this id, in upper case (the audit's AUDIT_DPS_LOGS_PREFIX).
+output dpsResourceId string = dps.id

@@ -40,3 +40,5 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
 }
 
 output name string = storage.name
+// The DPS's diagnostic setting archives its DeviceOperations logs here.
+output id string = storage.id

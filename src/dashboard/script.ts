@@ -157,10 +157,16 @@ function duration(ms) {
     return \`\${Math.floor(seconds / 60)} min \${String(seconds % 60).padStart(2, '0')} s\`;
 }
 function enrollment(item) {
-    return item.enrollmentKind === 'individual'
-        ? [el('em', null, 'individual'), null]
-        : [text(item.enrollmentId), 'id'];
+    if (item.enrollmentKind === 'individual')
+        return [el('em', null, 'individual'), null];
+    if (item.enrollmentKind === 'none')
+        return [el('em', null, 'none: refused at attestation'), null];
+    return [text(item.enrollmentId), 'id'];
 }
+const UNNAMED_ENROLLMENTS = {
+    individual: 'Individual enrollments',
+    none: 'Refused at attestation',
+};
 function renderSummary(summary) {
     const open = count(summary.open);
     const openNode = byId('kpi-open');
@@ -207,13 +213,14 @@ function renderSummary(summary) {
     if (entries.length === 0)
         emptyRow(groupRows, 2, 'No open problems.');
     for (const entry of entries) {
-        const individual = entry.enrollmentKind === 'individual';
-        const name = individual ? 'Individual enrollments' : text(entry.enrollmentId);
+        const kind = text(entry.enrollmentKind);
+        const unnamed = UNNAMED_ENROLLMENTS[kind];
+        const name = unnamed ?? text(entry.enrollmentId);
         const row = testId(el('tr', null, [
-            testId(cell(individual ? el('em', null, name) : name, individual ? null : 'id'), 'group-name'),
+            testId(cell(unnamed ? el('em', null, name) : name, unnamed ? null : 'id'), 'group-name'),
             testId(cell(formatCount(entry.count), 'r num'), 'group-count'),
         ]), 'group-row');
-        row.setAttribute('data-group', individual ? '(individual)' : name);
+        row.setAttribute('data-group', unnamed ? \`(\${kind})\` : name);
         groupRows.appendChild(row);
     }
     const more = byId('groups-more');

@@ -27,6 +27,11 @@ import type { ProblemRow } from '../../src/audit/rows/tables';
 import { saveStackEnvironment } from './support/stack-environment';
 
 const repoRoot = path.resolve(__dirname, '../..');
+/** The X.509 devices DPS refuses at attestation: an expired certificate, and one from an unknown CA. */
+const REFUSED_X509 = new Map([
+  ['contoso-eu-meter-expired', 401002],
+  ['rogue-meter-001', 401002],
+]);
 /** The user's own schedule (environment) wins over the local default, and makes the timer run every 2 s. */
 const USER_SCHEDULE = '*/2 * * * * *';
 
@@ -252,10 +257,21 @@ describe('a first start', () => {
   it('records exactly the rejected devices in the audit tables, and the timer keeps scanning', async () => {
     const running = stack!;
     const problems = await openProblems(running);
-    // The expired X.509 device is an individual enrollment, so the audit knows it; the unknown-CA one has none.
+    // The expired X.509 device is an individual enrollment, so the audit knows it from the enrollment; the
+    // unknown-CA one has none: the audit knows it from the emulator's DeviceOperations logs.
     expect(new Map(problems.map((row) => [row.registrationId, row.errorCode]))).toEqual(
-      new Map([...failedInEmulator(running), ['contoso-eu-meter-expired', 401002]]),
+      new Map([...failedInEmulator(running), ...REFUSED_X509]),
     );
+    expect(problems.find((row) => row.registrationId === 'rogue-meter-001')).toMatchObject({
+      enrollmentKind: 'none',
+      source: 'attestation-log',
+      status: 'failed',
+      errorMessage: expect.stringContaining('no enrollment for the certificate'),
+    });
+    // One row each: the expired device's enrollment explains it, so the logs add none.
+    expect(problems.filter((row) => row.registrationId === 'contoso-eu-meter-expired')).toEqual([
+      expect.objectContaining({ source: 'enrollment-certificate' }),
+    ]);
     expect(running.demo?.openProblems).toBe(problems.length);
 
     // The demo ran one scan; the timer (every 2 s here) runs more.
@@ -275,6 +291,8 @@ describe('a first start', () => {
       AUDIT_STORAGE_CONNECTION_STRING: running.azurite.connectionString,
       DPS_CONNECTION_STRING: running.emulator.readOnlyConnectionString,
       DPS_CA_CERTIFICATE_PATH: running.emulator.caCertificatePath,
+      AUDIT_DPS_LOGS_CONTAINER: 'insights-logs-deviceoperations',
+      AUDIT_DPS_LOGS_PREFIX: running.emulator.resourceLogs!.blobPrefix,
     });
 
     let stdout = '';
@@ -286,10 +304,11 @@ describe('a first start', () => {
       cwd: appRoot,
     });
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
-    for (const id of [...rejectedByPolicy, ...wrongKey, 'contoso-eu-meter-expired'])
-      expect(stdout).toContain(id);
-    for (const id of [...toasters, 'contoso-eu-meter-001', 'rogue-meter-001'])
-      expect(stdout).not.toContain(id);
+    for (const id of [...rejectedByPolicy, ...wrongKey, ...REFUSED_X509.keys()]) expect(stdout).toContain(id);
+    for (const id of [...toasters, 'contoso-eu-meter-001']) expect(stdout).not.toContain(id);
+    expect(stdout).toMatch(
+      /Refused at attestation[^]*rogue-meter-001: DPS refused the device at attestation over Mqtt/,
+    );
   });
 
   it('lets your settings win: environment over local defaults, local.settings.json over local defaults', () => {
@@ -355,7 +374,7 @@ describe('a second start on the same data', () => {
 
     const problems = await openProblems(running);
     expect(new Map(problems.map((row) => [row.registrationId, row.errorCode]))).toEqual(
-      new Map([...failedInEmulator(running), ['contoso-eu-meter-expired', 401002]]),
+      new Map([...failedInEmulator(running), ...REFUSED_X509]),
     );
     // The rows of the first start, read back from Azurite's saved data.
     for (const row of problems) expect(row.firstSeen.getTime()).toBeLessThan(secondStart.getTime());

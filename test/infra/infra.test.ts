@@ -250,6 +250,31 @@ describe('infra/main.bicep and main.parameters.json', () => {
     const granted = Object.entries(roles).filter(([, id]) => allCode.includes(`'${id}'`));
     expect(Object.fromEntries(granted)).toEqual(roles);
   });
+
+  it('archives the DPS DeviceOperations logs where AUDIT_DPS_LOGS_CONTAINER and _PREFIX point, when asked to', () => {
+    // Azure Monitor's layout: container insights-logs-<category>, blobs under resourceId=<RESOURCE ID>/
+    // (learn.microsoft.com/azure/azure-monitor/essentials/resource-logs#send-to-azure-storage).
+    const dpsAccess = bicepFiles.get('infra/app/dps-access.bicep')!;
+    expect(dpsAccess.resources).toContainEqual(
+      expect.objectContaining({ type: 'Microsoft.Insights/diagnosticSettings', existing: false }),
+    );
+    expect(dpsAccess.code).toMatch(
+      /diagnosticSettings@[^']+' = if \(!empty\(deviceLogsStorageAccountId\)\) \{\s*name: \w+\s*scope: dps\s/,
+    );
+    expect(dpsAccess.code).toMatch(
+      /storageAccountId: deviceLogsStorageAccountId\s*logs: \[\s*\{\s*category: 'DeviceOperations'\s*enabled: true\s*\}\s*\]/,
+    );
+    expect(main.params).toContainEqual({ name: 'auditDpsDeviceLogs', type: 'bool', hasDefault: true });
+    expect(main.code).toMatch(/deviceLogsStorageAccountId: auditDpsDeviceLogs \? storage\.outputs\.id : ''/);
+    const value = (name: string) => appSettings.find((setting) => setting.name === name)?.value;
+    expect(value('AUDIT_DPS_LOGS_CONTAINER')).toBe(
+      "auditDpsDeviceLogs ? 'insights-logs-deviceoperations' : ''",
+    );
+    expect(value('AUDIT_DPS_LOGS_PREFIX')).toBe(
+      "auditDpsDeviceLogs ? 'resourceId=${toUpper(dpsAccess.outputs.dpsResourceId)}/' : ''",
+    );
+    expect(dpsAccess.outputs).toContainEqual({ name: 'dpsResourceId', type: 'string', expression: 'dps.id' });
+  });
 });
 
 describe('azure.yaml and the hooks', () => {

@@ -128,13 +128,14 @@ export async function problemSummary(store: AuditStore, nowMs = Date.now()): Pro
       statuses.set(row.status, (statuses.get(row.status) ?? 0) + 1);
       const code = row.errorCode ?? null;
       codes.set(code, (codes.get(code) ?? 0) + 1);
-      const individual = row.enrollmentKind === 'individual';
-      const key = individual ? '~individual' : row.partitionKey;
+      // Individual enrollments and devices refused at attestation are one entry each, without an id.
+      const unnamed = row.enrollmentKind !== 'group';
+      const key = unnamed ? `~${row.enrollmentKind}` : row.partitionKey;
       let group = groups.get(key);
       if (!group) {
         group = {
           enrollmentKind: row.enrollmentKind,
-          enrollmentId: individual ? null : row.enrollmentId,
+          enrollmentId: unnamed ? null : row.enrollmentId,
           count: 0,
         };
         groups.set(key, group);

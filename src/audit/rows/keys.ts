@@ -5,6 +5,9 @@ import { idKey } from '../../storage/keys';
 /** PartitionKey of problems and history rows of individual enrollments; no escaped id starts with `~`. */
 export const INDIVIDUAL_PARTITION = '~individual';
 
+/** PartitionKey of devices DPS's resource logs show refused at attestation (no enrollment took them). */
+export const ATTESTATION_PARTITION = '~attestation';
+
 /** PartitionKey of a group's problems and history rows. */
 export function groupPartition(enrollmentGroupId: string): string {
   return idKey(enrollmentGroupId);

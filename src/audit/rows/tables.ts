@@ -32,21 +32,34 @@ export function auditTableNames(prefix: string): AuditTableNames {
 const optionalString = z.string().optional();
 const count = z.number().int().min(0);
 
-export const enrollmentKindSchema = z.enum(['group', 'individual']);
+/** `none`: a device DPS refused at attestation, before any enrollment took it (seen in DPS's resource logs). */
+export const enrollmentKindSchema = z.enum(['group', 'individual', 'none']);
 export type EnrollmentKind = z.infer<typeof enrollmentKindSchema>;
 
 /**
  * Why a problem row was closed. `certificate-valid`: a device DPS refused for its enrollment's certificates is no
- * longer refused (the certificate was replaced, became valid, or the enrollment stopped using X.509).
+ * longer refused (the certificate was replaced, became valid, or the enrollment stopped using X.509). `attested`:
+ * a device DPS's logs showed refused at attestation passed it later.
  */
-export const resolutionSchema = z.enum(['assigned', 'deleted', 'enrollment-deleted', 'certificate-valid']);
+export const resolutionSchema = z.enum([
+  'assigned',
+  'deleted',
+  'enrollment-deleted',
+  'certificate-valid',
+  'attested',
+]);
 export type Resolution = z.infer<typeof resolutionSchema>;
 
 /**
- * Where a problem was seen: DPS's registration state, or the enrollment's certificates (DPS refuses the device at
- * attestation and keeps no registration state for it).
+ * Where a problem was seen: DPS's registration state; the enrollment's certificates (DPS refuses the device at
+ * attestation and keeps no registration state for it); or DPS's DeviceOperations resource logs, which record
+ * every refused attestation (docs/dps-contract.md §4.4).
  */
-export const problemSourceSchema = z.enum(['registration-state', 'enrollment-certificate']);
+export const problemSourceSchema = z.enum([
+  'registration-state',
+  'enrollment-certificate',
+  'attestation-log',
+]);
 export type ProblemSource = z.infer<typeof problemSourceSchema>;
 
 /**
@@ -57,7 +70,7 @@ export const problemRowSchema = z.object({
   rowKey: z.string(),
   registrationId: z.string(),
   enrollmentKind: enrollmentKindSchema,
-  /** The group id, or the registration id of an individual enrollment. */
+  /** The group id, the registration id of an individual enrollment, or empty (`none`). */
   enrollmentId: z.string(),
   /** The problem status (`failed`, `unassigned`, `disabled`, `assigning`); kept once resolved. */
   status: z.string(),
@@ -184,3 +197,5 @@ export type ScanRunRow = z.infer<typeof scanRunRowSchema>;
 export const RUNS_PARTITION = 'runs';
 export const STATE_PARTITION = 'state';
 export const CHECKPOINT_ROW = 'checkpoint';
+/** Where the reading of DPS's archived resource logs stands (state partition). */
+export const ATTESTATION_LOG_ROW = 'attestation-log';

@@ -57,9 +57,9 @@ export class PartitionPass {
     enrollmentGroupId: string | undefined,
     settings: PassSettings,
     counters: ProblemCounters,
+    kind: EnrollmentKind = enrollmentGroupId === undefined ? 'individual' : 'group',
   ): Promise<PartitionPass> {
     const rows = await store.rowMap('problems', problemRowSchema, odata`PartitionKey eq ${partitionKey}`);
-    const kind: EnrollmentKind = enrollmentGroupId === undefined ? 'individual' : 'group';
     return new PartitionPass(partitionKey, kind, enrollmentGroupId, rows, settings, counters);
   }
 
@@ -93,7 +93,7 @@ export class PartitionPass {
       if (stateRead ?? observation.kind !== 'gone') this.counters.registrationsRead++;
       if (observation.kind === 'problem') this.counters.problemsSeen++;
       const rowKey = idKey(registrationId);
-      const enrollmentId = this.enrollmentGroupId ?? registrationId;
+      const enrollmentId = this.enrollmentGroupId ?? (this.enrollmentKind === 'none' ? '' : registrationId);
       const change = diffProblem(
         this.rows.get(rowKey),
         observation,

@@ -2,9 +2,13 @@
 // timer calls (and a CLI `scan` can). Audit-only requirements are checked here, naming the missing setting.
 import { readFileSync } from 'node:fs';
 import { DpsClient, type DpsClientOptions } from '../../dps/client';
+import { DeviceOperationsArchive } from '../../dps/resource-logs/device-operations-archive';
+import { createBlobContainerClient } from '../../storage/blob-container';
+import { storageConnectionFrom } from '../../storage/connection';
 import { readSettings, type Settings, ConfigurationError } from '../../settings';
 import type { ScanRunRow } from '../rows/tables';
 import { auditStoreFor } from '../store';
+import type { AttestationLogSource } from './attestation-log-pass';
 import { runScan, type ScanOptions } from './scan';
 
 export type AuditLog = (level: 'info' | 'warn', message: string) => void;
@@ -33,6 +37,26 @@ export function createAuditDpsClient(settings: Settings, log?: AuditLog): DpsCli
     }
   }
   return new DpsClient(options);
+}
+
+/**
+ * DPS's DeviceOperations logs archived to the audit's storage account (AUDIT_DPS_LOGS_CONTAINER), or undefined
+ * when the setting is empty.
+ */
+export function attestationLogSource(
+  settings: Settings,
+  env: NodeJS.ProcessEnv,
+): AttestationLogSource | undefined {
+  const containerName = settings.AUDIT_DPS_LOGS_CONTAINER;
+  if (!containerName) return undefined;
+  const connection = storageConnectionFrom(settings.AUDIT_STORAGE_CONNECTION_STRING, env);
+  return {
+    archive: new DeviceOperationsArchive(
+      createBlobContainerClient(connection, containerName, env),
+      settings.AUDIT_DPS_LOGS_PREFIX,
+    ),
+    lookbackHours: settings.AUDIT_DPS_LOGS_LOOKBACK_HOURS,
+  };
 }
 
 /** This app's allocate URL: AUDIT_EXPECTED_WEBHOOK_URL, else derived from WEBSITE_HOSTNAME (set by Azure). */
@@ -64,7 +88,8 @@ export async function runAuditScan(
   const store = auditStoreFor(settings, env);
   const dps = createAuditDpsClient(settings, options.log);
   try {
-    return await runScan({ dps, store }, scanOptionsFrom(settings, env, options.log));
+    const attestationLog = attestationLogSource(settings, env);
+    return await runScan({ dps, store, attestationLog }, scanOptionsFrom(settings, env, options.log));
   } finally {
     await dps.close();
   }

@@ -8,7 +8,9 @@ import { groupPartition, INDIVIDUAL_PARTITION } from '../rows/keys';
 import { observeRegistration } from '../rows/problems';
 import type { AuditStore, RowAction } from '../store';
 import type { RunBudget } from './budget';
-import type { ScanLease } from './checkpoint';
+import { redactSecrets } from '../../dps/redact';
+import { runAttestationLogPass, type AttestationLogSource } from './attestation-log-pass';
+import { LeaseLostError, type ScanLease } from './checkpoint';
 import { FindingsPass, type FindingsSettings } from './findings-pass';
 import { observeIndividual } from './individual-observation';
 import { mapLimit } from './map-limit';
@@ -54,6 +56,8 @@ export interface ScanRunContext {
   checkpointIntervalMs: number;
   passSettings: PassSettings;
   findingsSettings: FindingsSettings;
+  /** DPS's archived DeviceOperations logs, read at the start of every run; undefined: not configured. */
+  attestationLog?: AttestationLogSource;
   /** Aborts DPS calls: the caller's signal or the run's deadline. */
   signal: AbortSignal;
   /** The caller's own signal: when it aborts, the run stops at once as in a crash. */
@@ -109,6 +113,13 @@ export class ScanRun {
 
   /** Runs the scan from its checkpoint; resolves with the reason it stopped early, or undefined once complete. */
   async execute(): Promise<Stop> {
+    const stop = await this.scanDps();
+    // After the individual enrollments: a device refused for its enrollment's certificates has that row by now.
+    await this.readAttestationLog();
+    return stop;
+  }
+
+  private async scanDps(): Promise<Stop> {
     const groupsStop = await this.scanGroups();
     if (groupsStop) return groupsStop;
     const individualsStop = await this.scanIndividuals();
@@ -133,6 +144,44 @@ export class ScanRun {
     this.context.crashSignal?.throwIfAborted();
     this.context.lease.assertHeld();
   };
+
+  // ---- DPS's attestation logs ---------------------------------------------------------------------------------
+
+  /**
+   * Devices refused at attestation, from the logs appended since the last run; also after a run that stopped early.
+   * A storage fault leaves the read position where it was, so the next run reads the same logs again.
+   */
+  private async readAttestationLog(): Promise<void> {
+    const { attestationLog, store, passSettings, counters, signal, log } = this.context;
+    if (!attestationLog) return;
+    try {
+      const result = await runAttestationLogPass({
+        source: attestationLog,
+        store,
+        passSettings,
+        counters,
+        assertWritable: this.assertWritable,
+        signal,
+      });
+      if (result.attempts > 0) {
+        log(
+          'info',
+          `DPS attestation logs: ${result.attempts} attempts in ${result.blobsRead} blobs, ` +
+            `${result.refusedDevices} devices refused${result.truncated ? ' (more next run)' : ''}.`,
+        );
+      }
+      if (result.malformedLines > 0) {
+        log('warn', `DPS attestation logs: ${result.malformedLines} lines that are not log records skipped.`);
+      }
+    } catch (error) {
+      if (error instanceof LeaseLostError || this.context.crashSignal?.aborted) throw error;
+      const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      log(
+        'warn',
+        `DPS attestation logs not read this run; the next run reads them from the same place. ${redactSecrets(text).slice(0, 500)}`,
+      );
+    }
+  }
 
   // ---- enrollment groups ------------------------------------------------------------------------------------
 

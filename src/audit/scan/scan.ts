@@ -12,6 +12,7 @@ import { RUNS_PARTITION, type RunOutcome, type ScanRunRow } from '../rows/tables
 import type { AuditStore } from '../store';
 import { RunBudget } from './budget';
 import { DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS } from './certificate-validity';
+import type { AttestationLogSource } from './attestation-log-pass';
 import { LeaseLostError, ScanLease } from './checkpoint';
 import { ScanCursor } from './scan-cursor';
 import { ScanRun, type RunCounters, type ScanProgress, type ScanRunContext } from './scan-run';
@@ -52,6 +53,8 @@ export interface ScanOptions {
 export interface ScanDependencies {
   dps: DpsClient;
   store: AuditStore;
+  /** DPS's archived DeviceOperations logs (AUDIT_DPS_LOGS_CONTAINER); undefined: not read. */
+  attestationLog?: AttestationLogSource;
 }
 
 /** Errors after which the next run can simply go on: DPS throttling or unavailability, the run's deadline. */
@@ -207,6 +210,7 @@ function runContext(invocation: Invocation, lease: ScanLease, cursor: ScanCursor
       lastSeenRefreshMs: refreshMs,
       now,
     },
+    attestationLog: deps.attestationLog,
     signal: invocation.signal,
     crashSignal: options.signal,
     now,

@@ -17,7 +17,7 @@ import {
   scanRuns,
   scanStatus,
 } from '../../audit/read/views';
-import { createAuditDpsClient, scanOptionsFrom } from '../../audit/scan/run-audit';
+import { attestationLogSource, createAuditDpsClient, scanOptionsFrom } from '../../audit/scan/run-audit';
 import { runScan } from '../../audit/scan/scan';
 import { auditStoreFor, type AuditStore } from '../../audit/store';
 import { decisionSummary, MAX_SUMMARY_DAYS, readDecisions } from '../../decisions/queries';
@@ -275,7 +275,7 @@ const scan: Command = {
       line.start();
       interrupts.once('SIGINT', onInterrupt);
       run = await runScan(
-        { dps, store: auditStoreFor(settings, env) },
+        { dps, store: auditStoreFor(settings, env), attestationLog: attestationLogSource(settings, env) },
         {
           ...scanOptionsFrom(settings, env, log),
           stopSignal: stop.signal,

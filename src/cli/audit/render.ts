@@ -34,7 +34,8 @@ const plural = (count: number, one: string, many = `${one}s`) =>
   `${formatCount(count)} ${count === 1 ? one : many}`;
 
 function enrollmentOf(row: { enrollmentKind: string; enrollmentId: string }): string {
-  return row.enrollmentKind === 'individual' ? '(individual)' : row.enrollmentId;
+  if (row.enrollmentKind === 'individual') return '(individual)';
+  return row.enrollmentKind === 'none' ? '(none)' : row.enrollmentId;
 }
 
 /** Each error code of the rows once, with what it means (the code's meaning, not one row's explanation). */
@@ -46,9 +47,14 @@ function errorLegend(rows: readonly ProblemView[]): string[] {
   return ['', 'Error codes:', ...codes.map((code) => `  ${code}  ${explainErrorCode(code)}`)];
 }
 
-/** The open problems seen on enrollment certificates: DPS has no state that would say why, so the row does. */
+/**
+ * The open problems seen on enrollment certificates or in DPS's attestation logs: DPS has no state that would say
+ * why, so the row does.
+ */
 function refusedDevices(rows: readonly ProblemView[]): string[] {
-  const refused = rows.filter((row) => row.open && row.source === 'enrollment-certificate');
+  const refused = rows.filter(
+    (row) => row.open && (row.source === 'enrollment-certificate' || row.source === 'attestation-log'),
+  );
   if (refused.length === 0) return [];
   return [
     '',

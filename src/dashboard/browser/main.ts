@@ -232,12 +232,21 @@ function duration(ms: unknown): string {
   return `${Math.floor(seconds / 60)} min ${String(seconds % 60).padStart(2, '0')} s`;
 }
 
-/** An enrollment cell's content and class: individual enrollments have no id to show. */
+/**
+ * An enrollment cell's content and class: individual enrollments have no id to show, and a device refused at
+ * attestation (kind `none`) no enrollment.
+ */
 function enrollment(item: Answer<'enrollmentKind' | 'enrollmentId'>): [Content, string | null] {
-  return item.enrollmentKind === 'individual'
-    ? [el('em', null, 'individual'), null]
-    : [text(item.enrollmentId), 'id'];
+  if (item.enrollmentKind === 'individual') return [el('em', null, 'individual'), null];
+  if (item.enrollmentKind === 'none') return [el('em', null, 'none: refused at attestation'), null];
+  return [text(item.enrollmentId), 'id'];
 }
+
+/** How the problems-by-enrollment list names an entry without an enrollment id. */
+const UNNAMED_ENROLLMENTS: Record<string, string> = {
+  individual: 'Individual enrollments',
+  none: 'Refused at attestation',
+};
 
 // ---- sections ----
 
@@ -288,16 +297,17 @@ function renderSummary(summary: Summary): void {
   const entries: GroupCount[] = list(summary.byGroup);
   if (entries.length === 0) emptyRow(groupRows, 2, 'No open problems.');
   for (const entry of entries) {
-    const individual = entry.enrollmentKind === 'individual';
-    const name = individual ? 'Individual enrollments' : text(entry.enrollmentId);
+    const kind = text(entry.enrollmentKind);
+    const unnamed = UNNAMED_ENROLLMENTS[kind];
+    const name = unnamed ?? text(entry.enrollmentId);
     const row = testId(
       el('tr', null, [
-        testId(cell(individual ? el('em', null, name) : name, individual ? null : 'id'), 'group-name'),
+        testId(cell(unnamed ? el('em', null, name) : name, unnamed ? null : 'id'), 'group-name'),
         testId(cell(formatCount(entry.count), 'r num'), 'group-count'),
       ]),
       'group-row',
     );
-    row.setAttribute('data-group', individual ? '(individual)' : name);
+    row.setAttribute('data-group', unnamed ? `(${kind})` : name);
     groupRows.appendChild(row);
   }
   const more = byId('groups-more');

@@ -1,5 +1,6 @@
 // A raw MQTT 3.1.1 device over TLS (mqtt-packet framing) for tests that look at the answer topics themselves:
-// connected and subscribed to the response topic, it publishes requests and hands back the answers in order.
+// connected and subscribed to the response topic, it publishes requests and hands back the answers in order. It
+// authenticates with a SAS token as password, or with its TLS client certificate and no password (X.509).
 import { once } from 'node:events';
 import tls from 'node:tls';
 import * as mqttPacket from 'mqtt-packet';
@@ -21,17 +22,23 @@ export interface RawMqttDevice {
   close(): void;
 }
 
-/** Connects `registrationId` (its SAS token as password), past CONNACK 0 and SUBACK. */
+/** A symmetric key (the SAS token signed with it is the password), or a device certificate and its key (PEM). */
+export type RawMqttCredentials = string | { cert: string; key: string };
+
+/** Connects `registrationId`, past CONNACK 0 and SUBACK; `tokenExpiry` (epoch seconds) defaults to an hour ahead. */
 export async function connectRawMqttDevice(
   emulator: DpsEmulator,
   registrationId: string,
-  deviceKey: string,
+  credentials: RawMqttCredentials,
+  tokenExpiry = Math.floor(Date.now() / 1000) + 3600,
 ): Promise<RawMqttDevice> {
+  const certificate = typeof credentials === 'string' ? {} : credentials;
   const socket = tls.connect({
     host: '127.0.0.1',
     port: emulator.mqttPort,
     ca: emulator.caCertificatePem,
     servername: 'localhost',
+    ...certificate,
   });
   socket.on('error', () => undefined);
   await once(socket, 'secureConnect');
@@ -58,12 +65,10 @@ export async function connectRawMqttDevice(
     return { topic: answer.topic, json: JSON.parse(answer.payload.toString()) as Record<string, unknown> };
   };
 
-  const password = buildDeviceSasToken(
-    emulator.idScope,
-    registrationId,
-    deviceKey,
-    Math.floor(Date.now() / 1000) + 3600,
-  );
+  const password =
+    typeof credentials === 'string'
+      ? buildDeviceSasToken(emulator.idScope, registrationId, credentials, tokenExpiry)
+      : undefined;
   send({
     cmd: 'connect',
     protocolId: 'MQTT',
@@ -72,7 +77,7 @@ export async function connectRawMqttDevice(
     keepalive: 60,
     clientId: registrationId,
     username: `${emulator.idScope}/registrations/${registrationId}/api-version=2019-03-31`,
-    password: Buffer.from(password),
+    ...(password === undefined ? {} : { password: Buffer.from(password) }),
   });
   const connack = await next('connack');
   if (connack.returnCode !== 0) throw new Error(`CONNACK ${connack.returnCode}`);
