@@ -102,6 +102,9 @@ it('rewrites its own settings for the new ports and data folder, and keeps the o
     AUDIT_STORAGE_CONNECTION_STRING: second.azurite.connectionString,
     DPS_CONNECTION_STRING: second.emulator.readOnlyConnectionString,
     DPS_CA_CERTIFICATE_PATH: second.emulator.caCertificatePath,
+    // The same on every start: not rewritten.
+    AUDIT_DPS_LOGS_CONTAINER: 'insights-logs-deviceoperations',
+    AUDIT_DPS_LOGS_PREFIX: second.emulator.resourceLogs!.blobPrefix,
   });
   const banner = second.settings.banner.join('\n');
   expect(banner).toContain('kept yours: AzureWebJobsStorage (local.settings.json)');
