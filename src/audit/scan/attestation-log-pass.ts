@@ -103,7 +103,9 @@ function errorCodeOf(attempt: AttestationAttempt): number | undefined {
 export function observeAttempt(attempt: AttestationAttempt): Observation {
   if (attempt.succeeded) return { kind: 'gone', resolution: 'attested' };
   const over = attempt.protocol ? ` over ${attempt.protocol}` : '';
-  const answer = attempt.resultSignature ? ` (the device API answered ${attempt.resultSignature})` : '';
+  const details = [attempt.resultSignature, storedErrorMessage(attempt.resultDescription)?.slice(0, 500)]
+    .filter((part) => part)
+    .join(', ');
   return {
     kind: 'problem',
     status: 'failed',
@@ -112,8 +114,8 @@ export function observeAttempt(attempt: AttestationAttempt): Observation {
     dpsLastUpdated: attempt.at,
     source: 'attestation-log',
     explanation:
-      `DPS refused the device at attestation${over}${answer}, so it has no registration state; ` +
-      "seen in DPS's DeviceOperations resource logs.",
+      `DPS refused the device at attestation${over}${details ? ` (${details})` : ''}; it keeps no registration ` +
+      "state for it, so this comes from DPS's DeviceOperations resource logs.",
   };
 }
 

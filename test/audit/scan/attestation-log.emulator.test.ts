@@ -113,7 +113,9 @@ describe("the audit reads DPS's DeviceOperations logs", () => {
       });
       expect(String(row.errorMessage)).toMatch(/no enrollment for the certificate/);
     }
-    expect(rows.find((row) => row.registrationId === 'rogue-mqtt-1')?.errorExplanation).toMatch(/over Mqtt/);
+    expect(rows.find((row) => row.registrationId === 'rogue-mqtt-1')?.errorExplanation).toMatch(
+      /at attestation over Mqtt \(401, 401002: no enrollment for the certificate/,
+    );
     expect(rows.find((row) => row.registrationId === 'rogue-http-1')?.errorExplanation).toMatch(/over Http/);
     const history = (await entitiesOf(store, 'history')).filter(
       (row) => row.partitionKey === ATTESTATION_PARTITION,
