@@ -11,14 +11,14 @@ import { median } from './stats';
 const DECISIONS_GOAL = { atLeast: 100_000 };
 const CORPUS_SIZE = 4096;
 
-interface RateOptions {
+export interface RateOptions {
   warmupMs: number;
   trialMs: number;
   trials: number;
 }
 
 /** Calls `operation(i)` for i = 0, 1, 2, ... and returns the median rate (per second) over the trials. */
-function measureRate(operation: (i: number) => number, options: RateOptions): number {
+export function measureRate(operation: (i: number) => number, options: RateOptions): number {
   let sink = 0;
   const runFor = (ms: number, start: number): { count: number; seconds: number } => {
     const began = performance.now();

@@ -8,6 +8,7 @@ import { clientReadBench } from './dps-client-read';
 import { registrationsBench } from './dps-emulator-registrations';
 import { x509MqttBench } from './dps-emulator-x509';
 import { formatFigures, type BenchModule, type BenchOptions } from './figures';
+import { hubLoadBench } from './hub-load';
 import { machineInfo } from './machine';
 
 const MODULES: readonly BenchModule[] = [
@@ -17,6 +18,7 @@ const MODULES: readonly BenchModule[] = [
   clientReadBench,
   auditBench,
   decisionsBench,
+  hubLoadBench,
 ];
 
 interface Arguments {

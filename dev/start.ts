@@ -114,6 +114,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
             },
           ]
         : []),
+      // The demo hubs are the emulator's IoT hub registries: the hub-load timer reads their device counts.
+      {
+        name: 'HUB_LOAD_HUBS',
+        value: emulator.emulator.linkedHubs.map((hub) => hub.hostName).join(','),
+        writeToFile: true,
+      },
+      {
+        name: 'HUB_LOAD_CONNECTION_STRINGS',
+        value: emulator.emulator.linkedHubs
+          .map((hub) => emulator.emulator.hubConnectionString(hub.hostName, 'registryRead'))
+          .join('|'),
+      },
+      { name: 'HUB_LOAD_ENDPOINT', value: emulator.emulator.hubEndpoint, showValue: true },
       { name: 'AUDIT_SCHEDULE', value: LOCAL_AUDIT_SCHEDULE, showValue: true },
       { name: 'AUDIT_ASSIGNING_GRACE_MINUTES', value: LOCAL_ASSIGNING_GRACE_MINUTES, showValue: true },
     ];

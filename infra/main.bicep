@@ -7,7 +7,8 @@
 //   - a user-assigned managed identity the app runs as, with data roles on the storage account and Application Insights,
 // and, on an EXISTING Device Provisioning Service (dpsName in dpsResourceGroupName), gives that identity
 // Device Provisioning Service Data Reader (the audit reads enrollment groups and registration states) and, with
-// auditDpsDeviceLogs, adds a diagnostic setting archiving the DPS's DeviceOperations logs to the storage account.
+// auditDpsDeviceLogs, adds a diagnostic setting archiving the DPS's DeviceOperations logs to the storage account;
+// on the EXISTING IoT hubs of iotHubNames, gives it IoT Hub Data Reader (the hub-load timer reads their device counts).
 // Enrollment groups are DPS data plane, not ARM: the postprovision hook (infra/hooks) points them at the webhook.
 // The app settings the code reads are declared in src/settings.ts; test/infra/infra.test.ts keeps the two in step.
 targetScope = 'subscription'
@@ -37,6 +38,12 @@ param dpsResourceGroupName string
 
 @description('Comma-separated enrollment group ids the postprovision hook points at the webhook; empty = the hook does nothing.')
 param dpsEnrollmentGroups string = ''
+
+@description('Comma-separated names (not host names) of the existing IoT hubs whose device counts allocation reads (HUB_LOAD_HUBS); the app\'s identity gets IoT Hub Data Reader on each. Empty = no hub counts.')
+param iotHubNames string = ''
+
+@description('Resource group of those IoT hubs (same subscription); empty = dpsResourceGroupName.')
+param iotHubResourceGroupName string = ''
 
 @description('Object id of whoever runs azd (azd fills AZURE_PRINCIPAL_ID). When dpsEnrollmentGroups is set, it gets Device Provisioning Service Data Contributor on the DPS so the hook can update those groups.')
 param principalId string = ''
@@ -109,6 +116,15 @@ param decisionLogMaxWaitMs string = ''
 @description('DECISION_LOG_MAX_QUEUE: most decision rows held while table storage is unreachable; empty = the default in src/settings.ts.')
 param decisionLogMaxQueue string = ''
 
+@description('HUB_LOAD_SCHEDULE: NCRONTAB schedule of the hub-load timer (6 fields, seconds first); empty = the default in src/settings.ts.')
+param hubLoadSchedule string = ''
+
+@description('HUB_LOAD_REFRESH_SECONDS: how often allocate reloads the hub device counts, in seconds; empty = the default in src/settings.ts.')
+param hubLoadRefreshSeconds string = ''
+
+@description('HUB_LOAD_MAX_AGE_SECONDS: age in seconds after which hub device counts are stale; empty = the default in src/settings.ts.')
+param hubLoadMaxAgeSeconds string = ''
+
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
 var tags = {
@@ -117,6 +133,8 @@ var tags = {
 var functionAppName = '${abbrs.webSitesFunctions}api-${resourceToken}'
 // Flex Consumption runs the package azd uploads to this blob container.
 var deploymentContainerName = 'app-package-${take(functionAppName, 32)}-${take(resourceToken, 7)}'
+var hubNames = filter(map(split(iotHubNames, ','), name => trim(name)), name => !empty(name))
+var hubResourceGroupName = empty(iotHubResourceGroupName) ? dpsResourceGroupName : iotHubResourceGroupName
 
 // One entry per key of settingsSchema (src/settings.ts); the platform's own settings are added in app/api.bicep.
 var appSettings = [
@@ -218,6 +236,33 @@ var appSettings = [
     name: 'DECISION_LOG_MAX_QUEUE'
     value: decisionLogMaxQueue
   }
+  {
+    // Public-cloud host names of iotHubNames; iotHubAccess gives the identity IoT Hub Data Reader on each.
+    name: 'HUB_LOAD_HUBS'
+    value: join(map(hubNames, name => '${name}.azure-devices.net'), ',')
+  }
+  {
+    // The timer reads the hubs with the app's identity (Entra ID): no connection strings in Azure.
+    name: 'HUB_LOAD_CONNECTION_STRINGS'
+    value: ''
+  }
+  {
+    // Only for the local IoT Hub emulator: in Azure each hub is reached at its own host name.
+    name: 'HUB_LOAD_ENDPOINT'
+    value: ''
+  }
+  {
+    name: 'HUB_LOAD_SCHEDULE'
+    value: hubLoadSchedule
+  }
+  {
+    name: 'HUB_LOAD_REFRESH_SECONDS'
+    value: hubLoadRefreshSeconds
+  }
+  {
+    name: 'HUB_LOAD_MAX_AGE_SECONDS'
+    value: hubLoadMaxAgeSeconds
+  }
 ]
 
 resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
@@ -297,6 +342,16 @@ module dpsAccess 'app/dps-access.bicep' = {
     deployerPrincipalId: empty(dpsEnrollmentGroups) ? '' : principalId
     deviceLogsStorageAccountId: auditDpsDeviceLogs ? storage.outputs.id : ''
     deviceLogsSettingName: 'dps-allocator-device-operations-${resourceToken}'
+  }
+}
+
+// Deployed into the hubs' resource group, named with the token like dpsAccess; nothing to do without hubs.
+module iotHubAccess 'app/iot-hub-access.bicep' = if (!empty(hubNames)) {
+  name: 'iot-hub-access-${resourceToken}'
+  scope: resourceGroup(hubResourceGroupName)
+  params: {
+    hubNames: hubNames
+    appPrincipalId: identity.outputs.principalId
   }
 }
 

@@ -1,8 +1,30 @@
 // Every app setting the functions read, validated once. Names, defaults and descriptions here are the
 // reference: the README's settings table and the Bicep app settings are checked against this schema.
 import { z } from 'zod';
+import { parseServiceConnectionString } from './dps/sas';
 
 const positiveInt = (fallback: number) => z.coerce.number().int().positive().default(fallback);
+
+/** The non-empty, trimmed entries of a list setting. */
+const splitList = (separator: RegExp) => (value: string) =>
+  value
+    .split(separator)
+    .map((entry) => entry.trim())
+    .filter((entry) => entry !== '');
+
+/** A host name (no scheme, port or path): what HUB_LOAD_HUBS lists. */
+const HUB_HOST_NAME = /^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)+$/;
+/** DPS links at most 50 hubs (learn.microsoft.com/azure/iot-dps/about-iot-dps#quotas-and-limits). */
+const MAX_LOAD_HUBS = 50;
+
+function isServiceConnectionString(value: string): boolean {
+  try {
+    parseServiceConnectionString(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const settingsSchema = z.object({
   ALLOCATION_POLICY: z
@@ -172,6 +194,68 @@ export const settingsSchema = z.object({
     .describe(
       'Most decision rows held in memory while table storage is unreachable; beyond it the oldest are dropped ' +
         '(and the count is logged).',
+    ),
+  // Hub load: the hub-load timer reads each hub's registry statistics into <AUDIT_TABLE_PREFIX>HubLoad (on the audit's
+  // storage); allocate keeps a copy, refreshed in the background, for capacity-aware strategies.
+  HUB_LOAD_HUBS: z
+    .string()
+    .transform(splitList(/,/))
+    .pipe(
+      z
+        .array(
+          z
+            .string()
+            .regex(HUB_HOST_NAME, 'each entry must be a hub host name such as contoso-hub.azure-devices.net'),
+        )
+        .max(MAX_LOAD_HUBS, `at most ${MAX_LOAD_HUBS} hubs`),
+    )
+    .transform((hosts) => [...new Set(hosts.map((host) => host.toLowerCase()))])
+    .optional()
+    .describe(
+      'Comma-separated host names of the IoT hubs whose device counts the hub-load timer reads (registry ' +
+        'statistics) for capacity-aware allocation. Empty: the timer does nothing and allocation has no counts.',
+    ),
+  HUB_LOAD_CONNECTION_STRINGS: z
+    .string()
+    .transform(splitList(/[\n|]/))
+    // The message never quotes the value: it holds a key.
+    .refine((entries) => entries.every(isServiceConnectionString), {
+      message:
+        'each entry must be a hub connection string HostName=...;SharedAccessKeyName=...;SharedAccessKey=...',
+    })
+    .optional()
+    .describe(
+      'Hub connection strings (HostName=...;SharedAccessKeyName=...;SharedAccessKey=...), separated by newlines ' +
+        'or |, for SAS instead of the managed identity (which needs IoT Hub Data Reader on each hub). A policy ' +
+        'with RegistryRead is enough. Hubs without one use the identity.',
+    ),
+  HUB_LOAD_ENDPOINT: z
+    .url({ protocol: /^https$/, error: 'must be an https URL such as https://127.0.0.1:8444' })
+    .optional()
+    .describe(
+      "Where every hub's requests go instead of https://<hub host> (the Host header stays the hub's): the local " +
+        'IoT Hub emulator only. Leave empty in Azure.',
+    ),
+  HUB_LOAD_SCHEDULE: z
+    .string()
+    .regex(/^\S+( \S+){5}$/, 'must be a six-field NCRONTAB expression such as 0 */1 * * * *')
+    .default('0 */1 * * * *')
+    .describe("When the hub-load timer reads the hubs' device counts (NCRONTAB, seconds first, UTC)."),
+  HUB_LOAD_REFRESH_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(3600)
+    .default(30)
+    .describe('How often allocate reloads the hub device counts from the HubLoad table, in the background.'),
+  HUB_LOAD_MAX_AGE_SECONDS: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(86_400)
+    .default(300)
+    .describe(
+      'Hub device counts older than this are stale: capacity-aware strategies then fall back to the hash and say so.',
     ),
 });
 

@@ -43,18 +43,15 @@ export function authorizeServiceCall(
   if (authorization?.startsWith('Bearer ')) {
     throw unauthorized('Unauthorized: the emulator accepts SharedAccessSignature tokens only (no Entra ID)');
   }
-  const token = parseSasToken(authorization);
-  if (!token) throw unauthorized('Unauthorized: missing or malformed SharedAccessSignature');
-  const policy = context.policies.find(
-    (candidate) => candidate.keyName.toLowerCase() === (token.keyName ?? '').toLowerCase(),
+  const verdict = verifyPolicyToken(
+    authorization,
+    path,
+    context.policies,
+    context.acceptedHosts,
+    context.nowSeconds,
   );
-  if (!policy) throw unauthorized('Unauthorized: unknown shared access policy');
-  if (!resourceGrantsPath(token.resource, path, context.acceptedHosts)) {
-    throw unauthorized('Unauthorized: the token does not apply to this service');
-  }
-  const keys = policy.secondaryKey ? [policy.primaryKey, policy.secondaryKey] : [policy.primaryKey];
-  const verdict = verifySasToken(token, token.resource, keys, context.nowSeconds);
   if (!verdict.ok) throw unauthorized(`Unauthorized: ${verdict.reason}`);
+  const { policy } = verdict;
   if (!policy.rights.includes(required)) {
     throw new EmulatorHttpError(
       401,
@@ -64,6 +61,40 @@ export function authorizeServiceCall(
     );
   }
   return policy;
+}
+
+/** What a policy token check needs of a policy (the DPS emulator's and the IoT hub emulator's). */
+export interface PolicyKeys {
+  keyName: string;
+  primaryKey: string;
+  secondaryKey?: string;
+}
+
+export type PolicyTokenVerdict<P> = { ok: true; policy: P } | { ok: false; reason: string };
+
+/**
+ * The policy whose key signed the Authorization header's SAS token, when the token names that policy (`skn`), a
+ * host in `acceptedHosts` (optionally with a path prefix of `path`) and has not expired. Rights are the caller's.
+ */
+export function verifyPolicyToken<P extends PolicyKeys>(
+  authorization: string | undefined,
+  path: string,
+  policies: readonly P[],
+  acceptedHosts: readonly string[],
+  nowSeconds: number,
+): PolicyTokenVerdict<P> {
+  const token = parseSasToken(authorization);
+  if (!token) return { ok: false, reason: 'missing or malformed SharedAccessSignature' };
+  const policy = policies.find(
+    (candidate) => candidate.keyName.toLowerCase() === (token.keyName ?? '').toLowerCase(),
+  );
+  if (!policy) return { ok: false, reason: 'unknown shared access policy' };
+  if (!resourceGrantsPath(token.resource, path, acceptedHosts)) {
+    return { ok: false, reason: 'the token does not apply to this service' };
+  }
+  const keys = policy.secondaryKey ? [policy.primaryKey, policy.secondaryKey] : [policy.primaryKey];
+  const verdict = verifySasToken(token, token.resource, keys, nowSeconds);
+  return verdict.ok ? { ok: true, policy } : verdict;
 }
 
 /** `sr` is the host name, optionally followed by a path prefix matched by segment. */

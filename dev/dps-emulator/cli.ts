@@ -1,8 +1,9 @@
 // `npm run dps-emulator -- [options]`: starts the emulator standalone and prints one JSON line when ready
-// (endpoints, id scope, connection strings, CA certificate path). Stops cleanly (and saves) on SIGINT/SIGTERM.
+// (endpoints, id scope, connection strings, the hubs' endpoint and connection strings, CA certificate path). Stops cleanly (and saves) on SIGINT/SIGTERM.
 import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { HUB_OWNER_POLICY, HUB_READ_ONLY_POLICY } from '../iot-hub-emulator';
 import type { DpsEmulator, DpsEmulatorOptions } from './emulator';
 import type { QuotasOption } from './quotas';
 import { DEFAULT_MQTT_PORT, DEFAULT_MQTT_WEBSOCKET_PORT, startOnStandardPorts } from './standard-ports';
@@ -15,6 +16,7 @@ export const USAGE = `Usage: npm run dps-emulator -- [options]
   --mqtt-port <n>                 MQTT over TLS (env DPS_EMULATOR_MQTT_PORT; default 8883; 0 = any free port)
   --mqtt-ws-port <n>              MQTT over WebSocket, path /$iothub/websocket (env DPS_EMULATOR_MQTT_WS_PORT;
                                   default 443, or any free port where 443 cannot be bound)
+  --hub-port <n>                  the linked IoT hubs' service API (env DPS_EMULATOR_HUB_PORT; default 0 = any free port)
   --data-file <path>              keep state in this file, reloaded on the next start (env DPS_EMULATOR_DATA_FILE)
   --cert-dir <path>               where the certificate PEM is written and reused (env DPS_EMULATOR_CERT_DIR;
                                   default .local/dps-emulator)
@@ -140,6 +142,7 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv, cwd = 
         port: { type: 'string' },
         'mqtt-port': { type: 'string' },
         'mqtt-ws-port': { type: 'string' },
+        'hub-port': { type: 'string' },
         'data-file': { type: 'string' },
         'cert-dir': { type: 'string' },
         'id-scope': { type: 'string' },
@@ -179,6 +182,7 @@ export function parseCliArguments(argv: string[], env: NodeJS.ProcessEnv, cwd = 
       0,
       65535,
     ),
+    hubPort: integer(values['hub-port'] ?? env.DPS_EMULATOR_HUB_PORT ?? '0', '--hub-port', 0, 65535),
     certificateDir: path.resolve(
       cwd,
       values['cert-dir'] ?? env.DPS_EMULATOR_CERT_DIR ?? '.local/dps-emulator',
@@ -247,6 +251,13 @@ export function readyLine(emulator: DpsEmulator): string {
     mqttEndpoint: emulator.mqttEndpoint,
     mqttWebSocketEndpoint: emulator.mqttWebSocketEndpoint,
     linkedHubs: emulator.linkedHubs.map((hub) => hub.hostName),
+    hubEndpoint: emulator.hubEndpoint,
+    hubPort: emulator.hubPort,
+    hubs: emulator.hubs.hostNames().map((hostName) => ({
+      hostName,
+      connectionString: emulator.hubConnectionString(hostName, HUB_OWNER_POLICY),
+      readOnlyConnectionString: emulator.hubConnectionString(hostName, HUB_READ_ONLY_POLICY),
+    })),
     timing: emulator.timing,
     ...(emulator.resourceLogs ? { resourceLogs: emulator.resourceLogs } : {}),
   });

@@ -1,6 +1,6 @@
 // startDpsEmulator: one emulated DPS instance on 127.0.0.1 (HTTPS, device and service APIs on one port; the device
 // API over MQTT on another), with its certificate, keys, linked hubs, store, optional data file, fault plan and
-// counters.
+// counters, and the identity registries of its linked hubs (dev/iot-hub-emulator) on a port of their own.
 import type { X509Certificate } from 'node:crypto';
 import { randomBytes } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
@@ -12,6 +12,9 @@ import type { AddressInfo, Server, Socket } from 'node:net';
 import { Agent } from 'undici';
 import { z } from 'zod';
 import { deriveDeviceKey } from '../../src/dps/sas';
+import type { HubPolicyName } from '../iot-hub-emulator';
+import { IotHubs } from '../iot-hub-emulator';
+import { createHubServer } from '../iot-hub-emulator/server';
 import type { LinkedHub } from './allocation';
 import { withAssignmentDelay } from './assignment-delay';
 import type { SharedAccessPolicy } from './auth';
@@ -145,6 +148,8 @@ export const dpsEmulatorOptionsSchema = z.object({
    * certificates of the instance, uploaded and verified through Azure Resource Manager.
    */
   verifiedCertificates: z.record(z.string().min(1).max(256), z.string().min(1)).default({}),
+  /** The IoT hubs' service API (every linked hub, told apart by Host); 0 (default) = an ephemeral port, on 127.0.0.1. */
+  hubPort: z.number().int().min(0).max(65535).default(0),
   /** The MQTT-over-TLS device endpoint; 0 (default) = an ephemeral port. Always bound to 127.0.0.1. */
   mqttPort: z.number().int().min(0).max(65535).default(0),
   /** MQTT over WebSocket (`wss://127.0.0.1:PORT/$iothub/websocket`); 0 (default) = an ephemeral port. */
@@ -215,6 +220,14 @@ export interface DpsEmulator {
   readonly caCertificatePem: string;
   readonly caCertificatePath: string;
   readonly linkedHubs: readonly LinkedHub[];
+  /** The port of the IoT hubs' service API, on 127.0.0.1. */
+  readonly hubPort: number;
+  /** `https://127.0.0.1:PORT`: the IoT hubs' service API; the Host header (or the token's `sr`) names the hub. */
+  readonly hubEndpoint: string;
+  /** `HostName=<hub>;SharedAccessKeyName=iothubowner;SharedAccessKey=...` (or `registryRead`). */
+  hubConnectionString(hostName: string, policy?: HubPolicyName): string;
+  /** The registries of every hub ever linked: `hubs.registry(hostName)`. */
+  readonly hubs: IotHubs;
   readonly store: EmulatorStore;
   /** Counters since start or the last resetStats(). */
   readonly stats: EmulatorStats;
@@ -317,6 +330,8 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
 
   const store = new EmulatorStore();
   if (saved) store.restore(saved.store);
+  const hubs = new IotHubs(saved?.hubs);
+  hubs.ensure(linkedHubs.map((hub) => hub.hostName));
   const stats = new StatsRecorder();
   const abort = new AbortController();
   // Every assignment delay and webhook retry wait listens to this one signal: many at once are no leak.
@@ -347,6 +362,7 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
       recentWebhookCalls.push(call);
       if (recentWebhookCalls.length > RECENT_WEBHOOK_CALLS) recentWebhookCalls.shift();
     },
+    hubs,
   };
   const serviceDeps = {
     store,
@@ -413,12 +429,14 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
   };
   const mqttServer = createMqttServer(certificate, mqttDeps);
   const mqttWebSocketServer = createMqttWebSocketServer(certificate, mqttDeps);
+  const hubServer = createHubServer(certificate, { hubs, log, maxBodyBytes: options.maxBodyBytes });
   const listening: Server[] = [];
   try {
     for (const [listener, wanted] of [
       [server, options.port],
       [mqttServer, options.mqttPort],
       [mqttWebSocketServer, options.mqttWebSocketPort],
+      [hubServer, options.hubPort],
     ] as const) {
       await listen(listener, wanted);
       listening.push(listener);
@@ -440,6 +458,7 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
   port = (server.address() as AddressInfo).port;
   const mqttPort = (mqttServer.address() as AddressInfo).port;
   const mqttWebSocketPort = (mqttWebSocketServer.address() as AddressInfo).port;
+  const hubPort = (hubServer.address() as AddressInfo).port;
 
   const stateFile = (): EmulatorStateFile => ({
     format: STATE_FILE_FORMAT,
@@ -447,6 +466,7 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
     policies,
     linkedHubs: [...linkedHubs],
     store: store.snapshot(),
+    hubs: hubs.snapshot(),
   });
   const dataFile = options.dataFile;
   const saver = dataFile
@@ -458,8 +478,9 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
     : undefined;
   if (saver) {
     store.onChange(() => saver.schedule());
-    // The first start writes the file, so that keys and id scope are stable from then on.
-    if (!saved) saver.schedule();
+    hubs.onChange(() => saver.schedule());
+    // The first start writes the file, so that keys and id scope (and the hubs' keys) are stable from then on.
+    if (!saved?.hubs) saver.schedule();
   }
 
   const serviceHostName = `127.0.0.1:${port}`;
@@ -487,6 +508,10 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
     get linkedHubs() {
       return linkedHubs;
     },
+    hubPort,
+    hubEndpoint: `https://127.0.0.1:${hubPort}`,
+    hubConnectionString: (hostName, policy) => hubs.connectionString(hostName, policy),
+    hubs,
     store,
     get stats() {
       return stats.snapshot();
@@ -497,8 +522,10 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
       quotas: options.quotas,
     },
     recentWebhookCalls,
-    setLinkedHubs(hubs) {
-      linkedHubs = z.array(linkedHubSchema).min(1).max(50).parse(hubs);
+    setLinkedHubs(links) {
+      linkedHubs = z.array(linkedHubSchema).min(1).max(50).parse(links);
+      // A hub that is no longer linked keeps its registry (hubs.ts).
+      hubs.ensure(linkedHubs.map((hub) => hub.hostName));
       saver?.schedule();
     },
     addVerifiedCertificate,
@@ -580,7 +607,9 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
         const closed = new Promise<void>((resolve) => server.close(() => resolve()));
         const mqttClosed = new Promise<void>((resolve) => mqttServer.close(() => resolve()));
         const webSocketClosed = new Promise<void>((resolve) => mqttWebSocketServer.close(() => resolve()));
+        const hubClosed = new Promise<void>((resolve) => hubServer.close(() => resolve()));
         server.closeAllConnections();
+        hubServer.closeAllConnections();
         for (const socket of mqttSockets) socket.destroy();
         abort.abort();
         await dispatcher.destroy();
@@ -590,6 +619,7 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
         await closed;
         await mqttClosed;
         await webSocketClosed;
+        await hubClosed;
         if (temporaryDir) await rm(temporaryDir, { recursive: true, force: true });
       })();
       return stopped;

@@ -1,10 +1,12 @@
-// The optional data file: id scope, policy keys, linked hubs and the whole store, written atomically
-// (temp file + rename) a moment after changes and on stop, and read back on the next start.
+// The optional data file: id scope, policy keys, linked hubs, the whole store and the hubs' registries, written
+// atomically (temp file + rename) a moment after changes and on stop, and read back on the next start. Files
+// written before the hubs were emulated have no `hubs`: their hubs start empty.
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { z } from 'zod';
 import { SERVICE_RIGHTS } from './auth';
 import type { SharedAccessPolicy } from './auth';
+import type { HubSnapshot } from '../iot-hub-emulator';
 import type { LinkedHub } from './allocation';
 import type { StoreSnapshot } from './store';
 
@@ -16,6 +18,7 @@ export interface EmulatorStateFile {
   policies: SharedAccessPolicy[];
   linkedHubs: LinkedHub[];
   store: StoreSnapshot;
+  hubs?: HubSnapshot[];
 }
 
 const timedRecord = { createdMs: z.number(), updatedMs: z.number(), sequence: z.number().int() };
@@ -48,6 +51,25 @@ const stateFileSchema = z.object({
     ),
     registrations: z.array(z.looseObject({ registrationId: z.string(), status: z.string(), ...timedRecord })),
   }),
+  hubs: z
+    .array(
+      z.object({
+        hostName: z.string().min(1),
+        policies: z.array(z.object({ keyName: z.string().min(1), primaryKey: z.string().min(1) })),
+        registry: z.object({
+          sequence: z.number().int(),
+          keySeed: z.string().min(1),
+          devices: z.array(
+            z.looseObject({
+              deviceId: z.string().min(1),
+              createdMs: z.number(),
+              createdSequence: z.number().int(),
+            }),
+          ),
+        }),
+      }),
+    )
+    .optional(),
 });
 
 /** The saved state, or undefined when the file does not exist yet; a damaged file is a clear error. */

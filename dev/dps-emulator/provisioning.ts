@@ -1,6 +1,7 @@
 // One device registration, from request to final state: disabled enrollments, the built-in `hashed` and
 // `static` policies, custom allocation through the webhook, and the reprovision policy of a device that
-// was assigned before. The result is saved as the device's registration state.
+// was assigned before. The assignment is applied to the hubs (hub-assignment.ts) and the result is saved as the
+// device's registration state.
 import type { EnrollmentGroup, IndividualEnrollment } from '../../src/dps/schemas';
 import type { AllocationResult, LinkedHub, PreviousAssignment } from './allocation';
 import {
@@ -13,8 +14,12 @@ import {
 } from './allocation';
 import type { AttestationContext, WebhookCallDeps, WebhookSettings } from './custom-webhook';
 import { buildAllocationRequest, callAllocationWebhook, maskWebhookUrl } from './custom-webhook';
+import type { IotHubs } from '../iot-hub-emulator';
+import { HubHttpError } from '../iot-hub-emulator';
 import { presentEnrollment } from './enrollments';
 import { ErrorCodes } from './errors';
+import { applyAssignmentToHubs } from './hub-assignment';
+import { hubAuthenticationOf, iotEdgeOf } from './hub-identity';
 import type { StatsRecorder } from './stats';
 import type { EmulatorStore, EnrollmentRef, RegistrationRecord } from './store';
 
@@ -35,6 +40,8 @@ export interface ProvisioningContext {
   webhookDeps: WebhookCallDeps;
   stats: StatsRecorder;
   onWebhookCall: (call: WebhookCallRecord) => void;
+  /** The registries DPS writes device identities and twins to. */
+  hubs: IotHubs;
 }
 
 export interface RegistrationInput {
@@ -93,16 +100,40 @@ export async function runRegistration(
   }
   const settings = reprovisionSettingsOf(enrollment);
   const substatus = assignmentSubstatus(previous, result.hub, settings);
-  if (initialTwinApplies(previous.assignedHub, result.hub, settings)) {
-    record.initialTwin = result.initialTwin ?? enrollment.initialTwin ?? undefined;
-  }
-  record.initialHub ??= result.hub;
-  record.assignedHub = result.hub;
-  record.substatus = substatus;
-  record.deviceId =
+  const writesInitialTwin = initialTwinApplies(previous.assignedHub, result.hub, settings);
+  const initialTwin = writesInitialTwin
+    ? (result.initialTwin ?? enrollment.initialTwin ?? undefined)
+    : record.initialTwin;
+  const deviceId =
     input.enrollment.kind === 'individual'
       ? (input.enrollment.individual.value.deviceId ?? record.registrationId)
       : record.registrationId;
+  try {
+    applyAssignmentToHubs(context.hubs, {
+      previous: { hub: previous.assignedHub, deviceId: previous.deviceId },
+      hub: result.hub,
+      deviceId,
+      settings,
+      writesInitialTwin,
+      initialTwin,
+      authentication: hubAuthenticationOf(input),
+      iotEdge: iotEdgeOf(input),
+    });
+  } catch (error) {
+    if (!(error instanceof HubHttpError)) throw error;
+    // The hub refused the identity: DPS passes the hub's error body on (docs/dps-contract.md §9.1).
+    finish(context, record, {
+      status: 'failed',
+      errorCode: ErrorCodes.internalServerError,
+      errorMessage: JSON.stringify(error.toBody()),
+    });
+    return;
+  }
+  record.initialTwin = initialTwin;
+  record.initialHub ??= result.hub;
+  record.assignedHub = result.hub;
+  record.substatus = substatus;
+  record.deviceId = deviceId;
   finish(context, record, { status: 'assigned', payload: result.payload });
 }
 

@@ -259,6 +259,9 @@ export async function startDemoPart(options: {
     try {
       const store = auditStoreFor(readSettings());
       await scanAfter(registeredAt, store, () => host.invokeTimer('audit'), options.signal);
+      // The hubs' device counts now, for `npm run audit -- hubs` and the dashboard (the timer runs every minute).
+      if (host.functions.some((fn) => fn.kind === 'timer' && fn.name === 'hubLoad'))
+        await host.invokeTimer('hubLoad');
       const problems = await listProblems(store, { resolved: false }, { pageSize: 1000 });
       result.openProblems = problems.items.length;
       log(

@@ -1,5 +1,7 @@
 // The policy engine: a validated policy compiled once into an allocator that decides each request.
+import { compileCapacity, type Capacity, type CountsNow } from './capacity';
 import { requestCertificate } from './device-certificate';
+import { hubLoadUnusable, NO_HUB_LOAD, type HubLoadView } from './hub-load';
 import { compileHubSelector, hubDirectory, type HubInfo, type HubSelector } from './hub-selection';
 import { compileMatch, type Condition, type MatchContext } from './matchers';
 import type { Fallback, InitialTwinTemplate, Policy, Rule, Strategy } from './policy-schema';
@@ -35,8 +37,13 @@ export interface Decision {
 export interface DecideOptions {
   /** Record why earlier rules did not decide (Decision.skippedRules). */
   explain?: boolean;
-  /** Evaluation time in ms since the epoch (certificate expiry conditions); default Date.now(). */
+  /** Evaluation time in ms since the epoch (certificate expiry conditions, age of hubLoad); default Date.now(). */
   now?: number;
+  /**
+   * Devices per hub, for maxDevices and leastLoaded; default NO_HUB_LOAD. Unusable counts (none, or older than
+   * maxAgeMs) leave maxDevices unchecked and make leastLoaded hash; drain applies without counts.
+   */
+  hubLoad?: HubLoadView;
 }
 
 export interface Allocator {
@@ -53,6 +60,9 @@ interface CompiledAllocation {
   strategyName: Strategy['type'];
   strategy: StrategyFn;
   reprovision: 'sticky' | 'reallocate';
+  onDrainingHub: 'move' | 'keep';
+  /** The strategy's own reason says when the counts are unusable (leastLoaded). */
+  strategySaysCountsUnusable: boolean;
   onNoCandidate: NoCandidate;
   twin: { tags?: CompiledTemplate; desired?: CompiledTemplate } | undefined;
   payload: CompiledTemplate | undefined;
@@ -61,9 +71,11 @@ interface CompiledAllocation {
 export function compilePolicy(policy: Policy): Allocator {
   const directory = hubDirectory(policy.hubs);
   const env: StrategyEnvironment = { hubs: policy.hubs, regions: policy.regions, directory };
+  const capacity = compileCapacity(Object.values(policy.hubs), directory);
   const defaults = {
     strategy: policy.defaults.strategy ?? ({ type: 'hashed' } as const),
     reprovision: policy.defaults.reprovision ?? ('sticky' as const),
+    onDrainingHub: policy.defaults.onDrainingHub ?? ('move' as const),
     onNoCandidate: policy.defaults.onNoCandidate ?? ('reject' as const),
   };
   const compileAllocation = (name: string, source: Rule | Extract<Fallback, { action: 'allocate' }>) => {
@@ -76,6 +88,8 @@ export function compilePolicy(policy: Policy): Allocator {
       strategyName: strategy.type,
       strategy: compileStrategy(strategy, env),
       reprovision: source.reprovision ?? defaults.reprovision,
+      onDrainingHub: source.onDrainingHub ?? defaults.onDrainingHub,
+      strategySaysCountsUnusable: strategy.type === 'leastLoaded',
       onNoCandidate: 'name' in source ? (source.onNoCandidate ?? defaults.onNoCandidate) : 'reject',
       twin: compileTwin(source.initialTwin),
       payload: source.payload ? compileTemplate(source.payload) : undefined,
@@ -88,11 +102,21 @@ export function compilePolicy(policy: Policy): Allocator {
       ? compileAllocation(FALLBACK_RULE_NAME, policy.fallback)
       : undefined;
   const fallbackRejection = policy.fallback.action === 'reject' ? policy.fallback.message : undefined;
+  const readsCounts =
+    capacity.capped ||
+    [...rules, ...(fallback ? [fallback] : [])].some(
+      (allocation) => allocation.strategyName === 'leastLoaded',
+    );
+  const noCounts: CountsNow = { counts: undefined, unusable: undefined };
+  let lastView: HubLoadView | undefined;
+  let lastUsable = noCounts;
+  let lastUnusable = noCounts;
 
   return {
     decide(request, options = {}) {
       const ctx = matchContextOf(request, options.now ?? Date.now());
       const base = baseDecision(request, ctx);
+      const load = readsCounts ? countsNow(options.hubLoad ?? NO_HUB_LOAD, ctx.now) : noCounts;
       const skipped: RuleMiss[] | undefined = options.explain ? [] : undefined;
       const withSkipped = (decision: Decision): Decision =>
         skipped ? { ...decision, skippedRules: skipped } : decision;
@@ -103,9 +127,9 @@ export function compilePolicy(policy: Policy): Allocator {
           skipped?.push({ rule: rule.name, why: failing.describeMismatch(ctx) });
           continue;
         }
-        const decision = allocate(rule, request, ctx, base, directory);
-        if (decision !== 'noCandidate') return withSkipped(decision);
-        const why = noCandidateReason(rule, request.linkedHubs);
+        const decision = allocate(rule, request, ctx, base, load);
+        if (!('noCandidate' in decision)) return withSkipped(decision);
+        const why = decision.noCandidate;
         if (rule.onNoCandidate === 'nextRule') {
           skipped?.push({ rule: rule.name, why });
           continue;
@@ -113,10 +137,10 @@ export function compilePolicy(policy: Policy): Allocator {
         if (rule.onNoCandidate === 'reject') {
           return withSkipped(rejected(base, rule, [], `rule '${rule.name}': ${why}`));
         }
-        return withSkipped(decideFallback(request, ctx, base, `rule '${rule.name}': ${why}`));
+        return withSkipped(decideFallback(request, ctx, base, load, `rule '${rule.name}': ${why}`));
       }
       return withSkipped(
-        decideFallback(request, ctx, base, `no rule matches registration '${ctx.registrationId}'`),
+        decideFallback(request, ctx, base, load, `no rule matches registration '${ctx.registrationId}'`),
       );
     },
   };
@@ -125,6 +149,7 @@ export function compilePolicy(policy: Policy): Allocator {
     request: AllocationRequest,
     ctx: MatchContext,
     base: DecisionBase,
+    load: CountsNow,
     why: string,
   ): Decision {
     if (!fallback) {
@@ -137,15 +162,95 @@ export function compilePolicy(policy: Policy): Allocator {
         reason: fallbackRejection ? `${fallbackRejection} (${why})` : why,
       });
     }
-    const decision = allocate(fallback, request, ctx, base, directory, why);
-    if (decision !== 'noCandidate') return decision;
-    return rejected(
-      base,
-      fallback,
-      [],
-      `${why}; fallback: ${noCandidateReason(fallback, request.linkedHubs)}`,
-    );
+    const decision = allocate(fallback, request, ctx, base, load, why);
+    if (!('noCandidate' in decision)) return decision;
+    return rejected(base, fallback, [], `${why}; fallback: ${decision.noCandidate}`);
   }
+
+  function allocate(
+    rule: CompiledAllocation,
+    request: AllocationRequest,
+    ctx: MatchContext,
+    base: DecisionBase,
+    load: CountsNow,
+    prefix?: string,
+  ): Decision | NoCandidateFound {
+    const selected = rule.selectHubs(request.linkedHubs);
+    if (selected.length === 0) return { noCandidate: noCandidateReason(rule, request.linkedHubs) };
+    const lead = prefix ? `${prefix}; ` : '';
+    const sticky = stickyChoice(rule, selected, request, capacity);
+    if (typeof sticky === 'object') {
+      return assignTo(rule, request, ctx, base, directory, selected, sticky, lead);
+    }
+    let candidates = selected;
+    let note = '';
+    let candidateCounts: Float64Array | undefined;
+    if (capacity.active) {
+      const eligibility = capacity.eligible(selected, load, rule.strategySaysCountsUnusable);
+      if (eligibility.hubs.length === 0) return { noCandidate: eligibility.note };
+      candidates = eligibility.hubs;
+      note = eligibility.note;
+      candidateCounts = eligibility.counts;
+    }
+    const choice = rule.strategy({
+      registrationKey: ctx.registrationId.toLowerCase(),
+      candidates,
+      payload: ctx.payload,
+      hubCounts: load.counts,
+      hubCountsUnusable: load.unusable,
+      candidateCounts,
+    });
+    if ('reject' in choice)
+      return rejected(base, rule, candidates, `${lead}rule '${rule.name}': ${choice.reject}${note}`);
+    // A new choice object only when the reason grows: the common decision allocates nothing more.
+    const chosen =
+      sticky === undefined && note === ''
+        ? choice
+        : { hub: choice.hub, reason: `${sticky ?? ''}${choice.reason}${note}` };
+    return assignTo(rule, request, ctx, base, directory, candidates, chosen, lead);
+  }
+
+  /** The counts of one decision; one object per view or reason, so a decision seldom allocates for them. */
+  function countsNow(view: HubLoadView, now: number): CountsNow {
+    const unusable = hubLoadUnusable(view, now);
+    if (unusable !== undefined) {
+      if (unusable !== lastUnusable.unusable) lastUnusable = { counts: undefined, unusable };
+      return lastUnusable;
+    }
+    if (view !== lastView) {
+      lastView = view;
+      lastUsable = { counts: view.devices, unusable: undefined };
+    }
+    return lastUsable;
+  }
+}
+
+const KEPT = 'sticky: reprovisioned device keeps its current hub';
+const KEPT_DRAINING = `${KEPT}, which is draining (onDrainingHub: keep)`;
+
+/**
+ * A sticky reprovisioned device keeps its current hub while it is a candidate, full or not: the device is
+ * counted there already. A draining hub keeps it only with onDrainingHub 'keep'. Returns the kept choice, the
+ * reason prefix of a device moved off a draining hub, or undefined.
+ */
+function stickyChoice(
+  rule: CompiledAllocation,
+  candidates: readonly string[],
+  request: AllocationRequest,
+  capacity: Capacity,
+): { hub: string; reason: string } | string | undefined {
+  const current = request.deviceRuntimeContext.currentIotHubHostName?.toLowerCase();
+  if (!current || rule.reprovision !== 'sticky') return undefined;
+  const kept = candidates.find((hub) => hub.toLowerCase() === current);
+  if (kept === undefined) return undefined;
+  if (!capacity.active || !capacity.isDraining(kept)) return { hub: kept, reason: KEPT };
+  if (rule.onDrainingHub === 'keep') return { hub: kept, reason: KEPT_DRAINING };
+  return `sticky: current hub ${kept} is draining, so the device moves; `;
+}
+
+/** Why no hub of a rule can take the device: none is linked, or every linked one is full or draining. */
+interface NoCandidateFound {
+  noCandidate: string;
 }
 
 type DecisionBase = Pick<Decision, 'registrationId' | 'enrollment' | 'assignment'>;
@@ -178,33 +283,17 @@ function matchContextOf(request: AllocationRequest, now: number): MatchContext {
   };
 }
 
-function allocate(
+/** The answer for a chosen hub: templates rendered and checked, or a rejection that says why. */
+function assignTo(
   rule: CompiledAllocation,
   request: AllocationRequest,
   ctx: MatchContext,
   base: DecisionBase,
   directory: (hostName: string) => HubInfo,
-  prefix?: string,
-): Decision | 'noCandidate' {
-  const candidates = rule.selectHubs(request.linkedHubs);
-  if (candidates.length === 0) return 'noCandidate';
-  const lead = prefix ? `${prefix}; ` : '';
-  const current = request.deviceRuntimeContext.currentIotHubHostName?.toLowerCase();
-  let choice: { hub: string; reason: string } | { reject: string };
-  const kept =
-    current && rule.reprovision === 'sticky'
-      ? candidates.find((hub) => hub.toLowerCase() === current)
-      : undefined;
-  if (kept) choice = { hub: kept, reason: 'sticky: reprovisioned device keeps its current hub' };
-  else
-    choice = rule.strategy({
-      registrationKey: ctx.registrationId.toLowerCase(),
-      candidates,
-      payload: ctx.payload,
-    });
-  if ('reject' in choice)
-    return rejected(base, rule, candidates, `${lead}rule '${rule.name}': ${choice.reject}`);
-
+  candidates: readonly string[],
+  choice: { hub: string; reason: string },
+  lead: string,
+): Decision {
   // Hard invariant: the answer's hub is one of linkedHubs, exactly as DPS sent it.
   if (!request.linkedHubs.includes(choice.hub)) {
     return rejected(

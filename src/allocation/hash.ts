@@ -38,13 +38,38 @@ export function rendezvousIndex(itemKey: string, candidates: readonly WeightedCa
   let best = -1;
   let bestScore = -Infinity;
   for (let i = 0; i < candidates.length; i++) {
-    const candidate = candidates[i]!;
-    const u = (hash53(itemKey, candidate.seed) + 0.5) / TWO_POW_53;
-    const score = candidate.weight / -Math.log(u);
+    const score = rendezvousScore(itemKey, candidates[i]!);
     if (score > bestScore) {
       bestScore = score;
       best = i;
     }
   }
   return best;
+}
+
+/**
+ * rendezvousIndex over the candidates whose `among` entry is non-zero (the same score, so the same winner as
+ * rendezvousIndex over just those); -1 when there are none. A mask, not a sub-array, so a call allocates nothing.
+ */
+export function rendezvousIndexAmong(
+  itemKey: string,
+  candidates: readonly WeightedCandidate[],
+  among: ArrayLike<number>,
+): number {
+  let best = -1;
+  let bestScore = -Infinity;
+  for (let i = 0; i < candidates.length; i++) {
+    if (among[i] === 0) continue;
+    const score = rendezvousScore(itemKey, candidates[i]!);
+    if (score > bestScore) {
+      bestScore = score;
+      best = i;
+    }
+  }
+  return best;
+}
+
+function rendezvousScore(itemKey: string, candidate: WeightedCandidate): number {
+  const u = (hash53(itemKey, candidate.seed) + 0.5) / TWO_POW_53;
+  return candidate.weight / -Math.log(u);
 }

@@ -87,6 +87,10 @@ export interface HubInfo {
   alias: string | undefined;
   weight: number;
   region: string | undefined;
+  /** The hub's device cap (policy maxDevices); undefined: none. */
+  maxDevices: number | undefined;
+  /** drain: true in the policy: the hub takes no new device. */
+  draining: boolean;
 }
 
 export function hubDirectory(hubs: Readonly<Record<string, Hub>>): (hostName: string) => HubInfo {
@@ -96,8 +100,16 @@ export function hubDirectory(hubs: Readonly<Record<string, Hub>>): (hostName: st
       alias,
       weight: hub.weight ?? 1,
       region: hub.region?.toLowerCase(),
+      maxDevices: hub.maxDevices,
+      draining: hub.drain === true,
     });
   }
-  const unknown: HubInfo = { alias: undefined, weight: 1, region: undefined };
+  const unknown: HubInfo = {
+    alias: undefined,
+    weight: 1,
+    region: undefined,
+    maxDevices: undefined,
+    draining: false,
+  };
   return (hostName) => byHost.get(hostName.toLowerCase()) ?? unknown;
 }

@@ -177,11 +177,19 @@ export const payloadMapStrategySchema = z.strictObject({
     .optional()
     .describe('When the field is absent or names no candidate hub. Default reject.'),
 });
+export const leastLoadedStrategySchema = z
+  .strictObject({
+    type: z.literal('leastLoaded'),
+  })
+  .describe(
+    'The candidate with the lowest fill: devices / maxDevices, or devices / weight for a hub without maxDevices; ties by the weighted hash. Without usable hub device counts: the weighted hash.',
+  );
 export const strategySchema = z.discriminatedUnion('type', [
   hashedStrategySchema,
   staticStrategySchema,
   geoStrategySchema,
   payloadMapStrategySchema,
+  leastLoadedStrategySchema,
 ]);
 export type Strategy = z.infer<typeof strategySchema>;
 
@@ -198,7 +206,15 @@ const reprovisionSchema = z
 
 const noCandidateSchema = z
   .enum(['reject', 'fallback', 'nextRule'])
-  .describe('When none of the rule hubs is linked: reject (400), use the fallback, or try the next rule.');
+  .describe(
+    'When none of the rule hubs is linked, or every one is full or draining: reject (400), use the fallback, or try the next rule.',
+  );
+
+const drainingHubSchema = z
+  .enum(['move', 'keep'])
+  .describe(
+    'A reprovisioned device whose current hub is draining: move (default) chooses another hub even under sticky; keep lets sticky keep it there.',
+  );
 
 /** What a rule or the fallback does once chosen: which hubs, how to pick one, what to return. */
 const allocationShape = {
@@ -213,6 +229,7 @@ const allocationShape = {
     .optional()
     .describe('How to choose among the candidates. Default: defaults.strategy.'),
   reprovision: reprovisionSchema.optional(),
+  onDrainingHub: drainingHubSchema.optional(),
   initialTwin: initialTwinTemplateSchema
     .optional()
     .describe('Initial twin template. Strings may hold {{placeholders}}.'),
@@ -250,6 +267,20 @@ export const hubSchema = z.strictObject({
     .optional()
     .describe('Weight for hashed choices (1-1000, default 1).'),
   region: nonEmpty.optional().describe('Region of the hub, for the geo strategy.'),
+  maxDevices: z
+    .number()
+    .int()
+    .min(1)
+    .optional()
+    .describe(
+      'Device cap: with hub device counts, a hub holding this many devices or more takes no new device.',
+    ),
+  drain: z
+    .boolean()
+    .optional()
+    .describe(
+      'true: the hub takes no new device, and reprovisioned devices on it move (see onDrainingHub). Needs no device counts.',
+    ),
 });
 export type Hub = z.infer<typeof hubSchema>;
 
@@ -266,6 +297,7 @@ export const policySchema = z
       .strictObject({
         strategy: strategySchema.optional(),
         reprovision: reprovisionSchema.optional(),
+        onDrainingHub: drainingHubSchema.optional(),
         onNoCandidate: noCandidateSchema.optional(),
       })
       .default({}),

@@ -3,6 +3,8 @@ import { rendezvousIndex, weightedCandidate } from './hash';
 import type { HubInfo } from './hub-selection';
 import { selectorKind } from './hub-selection';
 import { parseDottedPath, valueAt } from './json-path';
+import { compileLeastLoaded } from './least-loaded';
+import { memoizeByArray } from './memoize-by-array';
 import type { Hub, Strategy } from './policy-schema';
 
 export interface StrategyInput {
@@ -10,6 +12,12 @@ export interface StrategyInput {
   registrationKey: string;
   candidates: readonly string[];
   payload: Record<string, unknown> | undefined;
+  /** Devices per hub by lower-case host name (HubLoadView.devices); undefined when the counts are unusable. */
+  hubCounts: ReadonlyMap<string, number> | undefined;
+  /** Why the counts are unusable (hubLoadUnusable), when they are. */
+  hubCountsUnusable: string | undefined;
+  /** hubCounts already read for each candidate (NaN: none), when the capacity check read them; else undefined. */
+  candidateCounts: ArrayLike<number> | undefined;
 }
 
 export type StrategyOutcome = { hub: string; reason: string } | { reject: string };
@@ -43,23 +51,12 @@ export function compileStrategy(strategy: Strategy, env: StrategyEnvironment): S
       return compileGeo(strategy, env, hashed);
     case 'payloadMap':
       return compilePayloadMap(strategy, env, hashed);
+    case 'leastLoaded':
+      return compileLeastLoaded(env.directory);
   }
 }
 
 type Hashed = (input: StrategyInput, among: readonly string[], reason: string) => StrategyOutcome;
-
-/** Caches a value derived from a candidate array: the engine reuses one array per distinct linkedHubs. */
-function memoizeByArray<T>(derive: (among: readonly string[]) => T): (among: readonly string[]) => T {
-  const cache = new WeakMap<readonly string[], T>();
-  return (among) => {
-    let value = cache.get(among);
-    if (value === undefined) {
-      value = derive(among);
-      cache.set(among, value);
-    }
-    return value;
-  };
-}
 
 function compileGeo(
   strategy: Extract<Strategy, { type: 'geo' }>,

@@ -1,6 +1,7 @@
 // The webhook's HTTP answer to a raw request body: 200 with an AllocationResponse, or a 400 that says why.
 // DPS records any 400 as 400207 "Custom allocation failed", so the reason is also logged for the operator.
 import type { Allocator, Decision } from './engine';
+import type { HubLoadView } from './hub-load';
 import { allocationRequestSchema } from './request';
 
 export interface WebhookAnswer {
@@ -9,6 +10,8 @@ export interface WebhookAnswer {
   headers: Record<string, string>;
   /** One structured log record, free of secrets (no keys, no payload values, no webhook URLs). */
   log: DecisionLogRecord;
+  /** The hub that gains a device: assigned, and not the hub a reprovisioned device is already on (hub load). */
+  addedTo?: string;
 }
 
 export interface DecisionLogRecord {
@@ -32,12 +35,16 @@ export interface WebhookOptions {
 
 const JSON_HEADERS = { 'content-type': 'application/json; charset=utf-8' };
 
-/** `now` (ms since the epoch) is the evaluation time of certificate expiry conditions; default Date.now(). */
+/**
+ * `now` (ms since the epoch) is the evaluation time of certificate expiry conditions and of the age of
+ * `hubLoad`; default Date.now(). `hubLoad`: the hub device counts (DecideOptions.hubLoad); default none.
+ */
 export function answerAllocationRequest(
   allocator: Allocator,
   body: string,
   options: WebhookOptions,
   now?: number,
+  hubLoad?: HubLoadView,
 ): WebhookAnswer {
   const started = performance.now();
   const invalid = (error: string, details?: unknown): WebhookAnswer => {
@@ -77,7 +84,7 @@ export function answerAllocationRequest(
 
   let decision: Decision;
   try {
-    decision = allocator.decide(parsed.data, { now });
+    decision = allocator.decide(parsed.data, { now, hubLoad });
   } catch (error) {
     // A policy engine bug must still fail this device fast (4xx) rather than make DPS retry a 5xx.
     return invalid(`allocation failed: ${(error as Error).message}`);
@@ -97,7 +104,9 @@ export function answerAllocationRequest(
     latencyMs: elapsed(started),
   };
   if (decision.outcome === 'assigned' && decision.response) {
-    return { status: 200, jsonBody: decision.response, headers: JSON_HEADERS, log };
+    const current = parsed.data.deviceRuntimeContext.currentIotHubHostName?.toLowerCase();
+    const addedTo = decision.hub?.toLowerCase() === current ? undefined : decision.hub;
+    return { status: 200, jsonBody: decision.response, headers: JSON_HEADERS, log, addedTo };
   }
   return {
     status: 400,

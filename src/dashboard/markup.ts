@@ -91,6 +91,17 @@ export const DASHBOARD_BODY = `
     </section>
   </div>
 
+  <section class="card" id="section-hub-load" data-source="hubLoad" aria-labelledby="h-hub-load">
+    <div class="card-head"><h2 id="h-hub-load">Hubs</h2><span class="card-note" id="hub-load-note">devices from the hubs' registries, caps from the allocation policy</span></div>
+    <div class="banner" data-banner-for="hubLoad" data-testid="banner-hub-load" role="status" hidden></div>
+    <div class="scroll">
+      <table class="wide">
+        <thead><tr><th scope="col">Hub</th><th scope="col" class="r">Devices</th><th scope="col" class="r">Cap</th><th scope="col">Fill</th><th scope="col">Drain</th><th scope="col">Counts read</th></tr></thead>
+        <tbody id="hub-load-rows"><tr><td class="empty" colspan="6">Loading…</td></tr></tbody>
+      </table>
+    </div>
+  </section>
+
   <section class="card" id="section-transitions" data-source="transitions" aria-labelledby="h-transitions">
     <div class="card-head"><h2 id="h-transitions">Recent transitions</h2><span class="card-note" id="transitions-note">last 24 hours, newest first</span></div>
     <div class="banner" data-banner-for="transitions" data-testid="banner-transitions" role="status" hidden></div>
@@ -113,5 +124,5 @@ export const DASHBOARD_BODY = `
     </div>
   </section>
 </main>
-<footer>Times are UTC. Data from this app's JSON endpoints: /api/audit/summary, /api/audit/transitions, /api/audit/scans, /api/decisions/summary, /api/decisions.</footer>
+<footer>Times are UTC. Data from this app's JSON endpoints: /api/audit/summary, /api/audit/transitions, /api/audit/scans, /api/decisions/summary, /api/decisions, /api/hubs.</footer>
 `;

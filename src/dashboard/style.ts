@@ -187,6 +187,12 @@ td.when { white-space: nowrap; color: var(--muted); font-variant-numeric: tabula
 .badge.s-assigning { color: var(--assigning); }
 .badge.s-assigned, .badge.o-completed, .badge.o-assigned { color: var(--ok); }
 .arrow { color: var(--muted); padding: 0 4px; }
+.fill { display: flex; align-items: center; gap: 8px; min-width: 140px; }
+.fill .meter { flex: 1 1 auto; min-width: 70px; }
+.fill .num { min-width: 52px; }
+.meter > span.f-ok { background: var(--accent); }
+.meter > span.f-high { background: var(--unassigned); }
+.meter > span.f-full { background: var(--failed); }
 .scroll { max-height: 360px; overflow: auto; }
 .scan-state { margin: 0 0 10px; font-size: 13px; }
 .scan-state.is-resuming { color: var(--unassigned); }

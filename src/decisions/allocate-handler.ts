@@ -1,12 +1,15 @@
 // What the allocate function does with a request body: the webhook's answer, its log line, and the decision row,
 // awaited for at most DECISION_LOG_MAX_WAIT_MS so that on a healthy store the row is durable before DPS has its
 // answer (a Consumption or Flex instance may be frozen right after answering), and a storage problem costs the
-// allocation no more than that bound.
+// allocation no more than that bound. With HUB_LOAD_HUBS set, the webhook reads the hubs' device counts from a cache
+// that refreshes itself in the background (src/hub-load/cache.ts), never on a request's path.
 import { createAllocationWebhook, type AllocationWebhook } from '../allocation/setup';
 import type { JsonAnswer } from '../http/response';
+import type { HubLoadCache } from '../hub-load/cache';
+import { hubLoadCacheFromSettings } from '../hub-load/cache-from-settings';
 import { readSettings } from '../settings';
 import { safeReason } from './reason';
-import { decisionRecorderFromSettings, type RecorderOptions } from './recorder';
+import { consoleNotices, decisionRecorderFromSettings, type RecorderOptions } from './recorder';
 import { decisionRowFrom } from './table';
 import type { DecisionRecorder, RecordOutcome } from './writer';
 
@@ -20,8 +23,10 @@ export interface AllocateHandler {
   answer(body: string, log: AllocateLog): Promise<JsonAnswer>;
   /** The decision row's fate, with the answer (tests and benchmarks). */
   answerWithOutcome(body: string, log: AllocateLog): Promise<JsonAnswer & { recorded: RecordOutcome }>;
-  /** Writes what is queued and stops the decision log (the app's terminate hook). */
+  /** Writes what is queued and stops the decision log and the hub-load refreshes (the app's terminate hook). */
   close(): Promise<void>;
+  /** The hub device counts the webhook reads; undefined without HUB_LOAD_HUBS (tests, benchmarks). */
+  readonly hubLoad: HubLoadCache | undefined;
 }
 
 export interface AllocateHandlerOptions extends RecorderOptions {
@@ -35,8 +40,12 @@ export interface AllocateHandlerOptions extends RecorderOptions {
 
 export function createAllocateHandler(options: AllocateHandlerOptions = {}): AllocateHandler {
   const env = options.env ?? process.env;
-  const webhook = options.webhook ?? createAllocationWebhook(env);
-  const recorder = options.recorder ?? decisionRecorderFromSettings(readSettings(env), env, options);
+  const settings = readSettings(env);
+  const hubLoad = options.webhook
+    ? undefined
+    : hubLoadCacheFromSettings(settings, env, { notices: options.notices ?? consoleNotices });
+  const webhook = options.webhook ?? createAllocationWebhook(env, hubLoad);
+  const recorder = options.recorder ?? decisionRecorderFromSettings(settings, env, options);
 
   const answerWithOutcome = async (body: string, log: AllocateLog) => {
     const at = new Date();
@@ -63,6 +72,10 @@ export function createAllocateHandler(options: AllocateHandlerOptions = {}): All
       const { status, jsonBody, headers } = await answerWithOutcome(body, log);
       return { status, jsonBody, headers };
     },
-    close: () => recorder.close(),
+    close: () => {
+      hubLoad?.close();
+      return recorder.close();
+    },
+    hubLoad,
   };
 }

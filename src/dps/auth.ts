@@ -61,11 +61,12 @@ export class EntraAuthorizer implements DpsAuthorizer {
   private credential: TokenCredential | undefined;
   private cached: AccessToken | undefined;
 
-  /** Without a credential, DefaultAzureCredential is created on first use. */
+  /** Without a credential, DefaultAzureCredential is created on first use. `scope`: another data plane's (IoT Hub). */
   constructor(
     credential: TokenCredential | undefined,
     private readonly clock: Clock,
     private readonly refreshBeforeMs = 120_000,
+    private readonly scope = DPS_ENTRA_SCOPE,
   ) {
     this.credential = credential;
   }
@@ -74,8 +75,8 @@ export class EntraAuthorizer implements DpsAuthorizer {
     let token = this.cached;
     if (token === undefined || this.isStale(token)) {
       this.credential ??= loadDefaultAzureCredential();
-      const fresh = await this.credential.getToken(DPS_ENTRA_SCOPE, signal ? { abortSignal: signal } : {});
-      if (!fresh) throw new Error('the credential returned no token for the DPS scope');
+      const fresh = await this.credential.getToken(this.scope, signal ? { abortSignal: signal } : {});
+      if (!fresh) throw new Error(`the credential returned no token for the scope ${this.scope}`);
       this.cached = token = fresh;
     }
     return `Bearer ${token.token}`;

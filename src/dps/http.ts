@@ -6,6 +6,8 @@ import { keepWebAssemblyOnBaselineCompiler } from './wasm-tiering';
 export interface DpsHttpOptions {
   /** `https://host[:port]`. */
   origin: string;
+  /** Names the service in error messages; default `DPS` (the hub-load client sends to IoT hubs). */
+  service?: string;
   /** Extra CA certificate(s) to trust, PEM (e.g. the local DPS emulator's self-signed certificate). */
   caCertificate?: string | Buffer;
   /** Most sockets the pool opens to DPS. */
@@ -59,10 +61,10 @@ function errorCodeOf(error: unknown): string | undefined {
 }
 
 /** Wraps a failed exchange: transient for network faults, a plain DpsError (no retry) for TLS or setup errors. */
-export function networkError(operation: string, error: unknown): DpsError {
+export function networkError(operation: string, error: unknown, service = 'DPS'): DpsError {
   const code = errorCodeOf(error) ?? 'unknown';
   const reason = error instanceof Error ? error.message : String(error);
-  const message = `DPS ${operation} failed: ${code} (${reason})`;
+  const message = `${service} ${operation} failed: ${code} (${reason})`;
   if (RETRYABLE_NETWORK_CODES.has(code) || code.startsWith('HPE_')) {
     return new DpsTransientError(message, { operation, retryable: true, cause: error });
   }
@@ -127,7 +129,7 @@ export class DpsHttp {
       return { status: response.statusCode, headers: response.headers, bodyText };
     } catch (error) {
       if (request.signal?.aborted) throw error; // the caller cancelled: not a DPS fault
-      throw networkError(operation, error);
+      throw networkError(operation, error, this.options.service);
     }
   }
 

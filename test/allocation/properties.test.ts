@@ -6,9 +6,11 @@ import { parsePolicy } from '../../src/allocation/policy';
 import type { PolicyInput } from '../../src/allocation/policy-schema';
 import { createAllocationWebhook } from '../../src/allocation/setup';
 import { answerAllocationRequest, type WebhookAnswer } from '../../src/allocation/webhook';
+import { hubLoadUnusable, type HubLoadView } from '../../src/allocation/hub-load';
 import {
   ARBITRARY_NOW,
   generatedBodyArb,
+  hubLoadArb,
   KNOWN_HUBS,
   linkedHubsArb,
   payloadArb,
@@ -143,6 +145,37 @@ const fallbackPolicy: PolicyInput = {
   },
 };
 
+/** Caps (some below the generated counts), draining hubs, leastLoaded, static failover and sticky keep / move. */
+const capacityPolicy: PolicyInput = {
+  hubs: {
+    toasters: { hostName: 'contoso-toasters-hub-1098.azure-devices.net', maxDevices: 50 },
+    eu1: { hostName: 'hub-eu-1.azure-devices.net', maxDevices: 100, weight: 3 },
+    eu2: { hostName: 'HUB-EU-2.azure-devices.net', drain: true },
+    us1: { hostName: 'hub-us-1.azure-devices.net', maxDevices: 1 },
+    asia1: { hostName: 'hub-asia-1.azure-devices.net', weight: 2 },
+    legacy: { hostName: 'legacy-hub.azure-devices.net', drain: true, maxDevices: 10 },
+  },
+  defaults: { strategy: { type: 'leastLoaded' }, onNoCandidate: 'nextRule' },
+  rules: [
+    {
+      name: 'eu-keep',
+      match: { registrationId: '*eu*' },
+      hubs: ['hub-eu-*'],
+      reprovision: 'sticky',
+      onDrainingHub: 'keep',
+    },
+    {
+      name: 'static-failover',
+      match: { registrationId: 'static*' },
+      hubs: ['legacy', 'us1', 'eu1'],
+      strategy: { type: 'static' },
+    },
+    { name: 'tpm-hashed', match: { attestation: 'tpm' }, strategy: { type: 'hashed' } },
+    { name: 'least-loaded', reprovision: 'sticky', onNoCandidate: 'fallback' },
+  ],
+  fallback: { action: 'allocate', hubs: ['asia1'], strategy: { type: 'leastLoaded' } },
+};
+
 type Answer = (body: string) => WebhookAnswer;
 
 function answererFor(input: PolicyInput): { allocator: Allocator; answer: Answer } {
@@ -155,6 +188,7 @@ const policies: [string, PolicyInput | 'default'][] = [
   ['a policy with every strategy', everyStrategyPolicy],
   ['a sticky reprovisioning policy', stickyPolicy],
   ['a policy that falls back to allocate', fallbackPolicy],
+  ['a capacity-aware policy without hub counts', capacityPolicy],
 ];
 
 function answerFor(policy: PolicyInput | 'default'): Answer {
@@ -398,6 +432,69 @@ describe('allocation outcomes that follow from the policy', () => {
         }
       }),
       { numRuns: 100 },
+    );
+  });
+});
+
+describe('any valid request with any hub device counts, under a capacity-aware policy', () => {
+  const { allocator } = answererFor(capacityPolicy);
+  const answer = (body: unknown, hubLoad: HubLoadView) =>
+    answerAllocationRequest(allocator, serialised(body), LIMITS, NOW, hubLoad);
+  const policyHubs = Object.values(capacityPolicy.hubs ?? {});
+  const hubOfPolicy = (host: string) =>
+    policyHubs.find((h) => h.hostName.toLowerCase() === host.toLowerCase());
+  const currentOf = (body: Record<string, unknown>) =>
+    (body.deviceRuntimeContext as { currentIotHubHostName?: string }).currentIotHubHostName?.toLowerCase();
+
+  it('gets a hub of its linkedHubs that may take it, or a 400 that names the capacity or linking reason', () => {
+    fc.assert(
+      fc.property(validBodyArb(), hubLoadArb(NOW), (body, hubLoad) => {
+        const result = answer(body, hubLoad);
+        expectWellFormed(result, body.linkedHubs as string[]);
+        const hub = hubOf(result);
+        if (hub === undefined) {
+          expect(result.log.reason).toMatch(/every candidate is full or draining|is linked/);
+          return;
+        }
+        // Only a device already on the hub may land on a draining or full one (sticky keeps it).
+        const onIt = currentOf(body) === hub.toLowerCase();
+        const policyHub = hubOfPolicy(hub);
+        if (policyHub?.drain && !onIt) throw new Error(`assigned to draining ${hub}`);
+        const devices = hubLoadUnusable(hubLoad, NOW) ? undefined : hubLoad.devices.get(hub.toLowerCase());
+        const full =
+          policyHub?.maxDevices !== undefined && devices !== undefined && devices >= policyHub.maxDevices;
+        if (full && !onIt) throw new Error(`assigned to full ${hub} (${devices} of ${policyHub.maxDevices})`);
+      }),
+    );
+  });
+
+  it('gets the same answer for the same counts, whatever the order of linkedHubs and the case of the id', () => {
+    const bodyWithVariant = validBodyArb().chain((body) => {
+      const hubs = body.linkedHubs as string[];
+      return fc.record({
+        body: fc.constant(body),
+        reordered: fc.shuffledSubarray(hubs, { minLength: hubs.length, maxLength: hubs.length }),
+        recased: fc.mixedCase(fc.constant(registrationIdOf(body))),
+      });
+    });
+    fc.assert(
+      fc.property(bodyWithVariant, hubLoadArb(NOW), ({ body, reordered, recased }, hubLoad) => {
+        const before = [...hubLoad.devices];
+        const first = answer(body, hubLoad);
+        expect(answer(body, hubLoad).jsonBody).toEqual(first.jsonBody);
+        const variant = copyOf(body) as typeof body & {
+          deviceRuntimeContext: { registrationId: string };
+          individualEnrollment?: { registrationId: string };
+        };
+        variant.deviceRuntimeContext.registrationId = recased;
+        if (variant.individualEnrollment) variant.individualEnrollment.registrationId = recased;
+        variant.linkedHubs = reordered;
+        const changed = answer(variant, hubLoad);
+        expect(changed.status).toBe(first.status);
+        // The static rule's aliases name one hub each, so no choice depends on the order of linkedHubs.
+        expect(hubOf(changed)).toBe(hubOf(first));
+        expect([...hubLoad.devices]).toEqual(before);
+      }),
     );
   });
 });

@@ -15,6 +15,8 @@ import { idKey } from '../../src/storage/keys';
 import { recentScans } from '../../src/audit/read/queries';
 import type { AuditStore } from '../../src/audit/store';
 import type { ProblemRow, ScanRunRow } from '../../src/audit/rows/tables';
+import { HubLoadStore } from '../../src/hub-load/store';
+import { failedRow, readRow } from '../../src/hub-load/table';
 import { scan, startAuditEnvironment, type AuditTestEnvironment } from '../audit/support/environment';
 import {
   expectedRows,
@@ -27,7 +29,7 @@ import {
 
 const KEY = 'dashboard-browser-test-key';
 const PREFIX = 'DashView';
-const SETTINGS = ['AUDIT_STORAGE_CONNECTION_STRING', 'AUDIT_TABLE_PREFIX'] as const;
+const SETTINGS = ['AUDIT_STORAGE_CONNECTION_STRING', 'AUDIT_TABLE_PREFIX', 'HUB_LOAD_HUBS'] as const;
 const ARTIFACT = path.join(__dirname, '../../test-artifacts/dashboard.png');
 const FUNCTIONS = [
   'dashboard',
@@ -37,6 +39,7 @@ const FUNCTIONS = [
   'allocate',
   'decisions',
   'decisions-summary',
+  'audit-hubs',
 ];
 
 const TOASTERS = 'contoso-toasters-hub-1098.azure-devices.net';
@@ -123,12 +126,37 @@ beforeAll(async () => {
   expected = expectedRows(env.emulator, before);
   await store.upsert('problems', [hostileRow()]);
   scans = await recentScans(store, 10);
+  await writeHubLoad(env.azurite.connectionString);
 
   process.env.AUDIT_STORAGE_CONNECTION_STRING = env.azurite.connectionString;
   process.env.AUDIT_TABLE_PREFIX = PREFIX;
+  process.env.HUB_LOAD_HUBS = `${TOASTERS},${GENERAL[0]}`;
   [host, browser] = await Promise.all([serveFunctions(FUNCTIONS, KEY), launchChromium(chromiumPath)]);
   await postAllocations();
 }, 600_000);
+
+/** HubLoad rows as the hub-load timer writes them: one hub read just now, one whose last read failed long ago. */
+async function writeHubLoad(connectionString: string): Promise<void> {
+  const hubLoad = new HubLoadStore({
+    connection: { kind: 'connectionString', connectionString },
+    tablePrefix: PREFIX,
+  });
+  const counts = (total: number) => ({
+    totalDeviceCount: total,
+    enabledDeviceCount: total,
+    disabledDeviceCount: 0,
+  });
+  const now = Date.now();
+  await hubLoad.write([
+    readRow(TOASTERS, counts(4321), new Date(now - 20_000)),
+    failedRow(
+      GENERAL[0]!,
+      readRow(GENERAL[0]!, counts(17), new Date(now - 3_600_000)),
+      'IoT Hub getDeviceStatistics failed (HTTP 401)',
+      new Date(now),
+    ),
+  ]);
+}
 
 /**
  * Posts ALLOCATIONS to the allocate function and waits until the decision log holds them all. Done once, before
@@ -362,6 +390,23 @@ describe('GET /api/dashboard in Chromium', () => {
         expect(reason).not.toBe('');
       await expect(page.getByTestId('banner-hubs').isHidden()).resolves.toBe(true);
 
+      // Hubs: the HubLoad rows, the one whose last read failed marked stale with why.
+      const hubRows = page.getByTestId('hub-load-row');
+      expect(await hubRows.evaluateAll((rows) => rows.map((row) => row.getAttribute('data-hub')))).toEqual(
+        [GENERAL[0], TOASTERS].sort(),
+      );
+      const toasters = page.locator(`[data-testid="hub-load-row"][data-hub="${TOASTERS}"]`);
+      expect(await toasters.getByTestId('hub-load-devices').innerText()).toBe('4,321');
+      expect(await toasters.getByTestId('hub-load-cap').innerText()).toBe('–');
+      const age = /^(\d+) s ago$/.exec(await toasters.getByTestId('hub-load-age').innerText());
+      expect(Number(age?.[1])).toBeGreaterThanOrEqual(19); // read 20 s before the rows were written
+      const general = page.locator(`[data-testid="hub-load-row"][data-hub="${GENERAL[0]}"]`);
+      expect(await general.getByTestId('hub-load-devices').innerText()).toBe('17');
+      expect(await general.getByTestId('hub-load-age').innerText()).toMatch(
+        /^60 min ago\s+stale\s+IoT Hub getDeviceStatistics failed \(HTTP 401\)$/,
+      );
+      await expect(page.getByTestId('banner-hub-load').isHidden()).resolves.toBe(true);
+
       // Only this host was asked, the key went as a header and never into a URL the page built.
       const urls = requests.map((request) => request.url());
       expect(urls.filter((url) => !url.startsWith(`${host.baseUrl}/`) && !url.startsWith('data:'))).toEqual(
@@ -513,6 +558,88 @@ describe('GET /api/dashboard in Chromium', () => {
       expect(await textOf(page, 'scan-state')).toBe(
         'A scan run is in progress (its lease runs until 2030-01-01 00:05:00Z).',
       );
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("shows each hub's devices, cap, fill and drain flag, and hub names as text", async () => {
+    const { context, page, consoleErrors } = await watchedPage();
+    const hub = (hostName: string, extra: Record<string, unknown>) => ({
+      hostName,
+      alias: null,
+      counted: true,
+      devices: null,
+      maxDevices: null,
+      fill: null,
+      drain: false,
+      readAt: null,
+      ageSeconds: null,
+      stale: true,
+      lastError: null,
+      ...extra,
+    });
+    const readAt = new Date(Date.now() - 40_000).toISOString();
+    const answer = {
+      at: new Date().toISOString(),
+      maxAgeSeconds: 300,
+      hubs: [
+        hub('hub-half.azure-devices.net', {
+          alias: 'half',
+          devices: 500,
+          maxDevices: 1000,
+          fill: 0.5,
+          readAt,
+          ageSeconds: 40,
+          stale: false,
+        }),
+        hub('hub-full.azure-devices.net', {
+          devices: 1200,
+          maxDevices: 1000,
+          fill: 1.2,
+          readAt,
+          ageSeconds: 40,
+          stale: false,
+        }),
+        hub('hub-retired.azure-devices.net', { drain: true, counted: false }),
+        hub(HOSTILE_ID, {}),
+      ],
+    };
+    try {
+      await page.route('**/api/hubs*', (route) => route.fulfill({ json: answer }));
+      await page.goto(`${host.baseUrl}/api/dashboard?code=${KEY}`);
+      await waitForRefresh(page, 1);
+      const row = (hostName: string) => page.locator(`[data-testid="hub-load-row"][data-hub="${hostName}"]`);
+      const fillOf = async (hostName: string) => ({
+        text: await row(hostName).getByTestId('hub-load-fill').innerText(),
+        bar: await row(hostName)
+          .locator('.meter > span')
+          .evaluate((bar) => [bar.className, bar.getAttribute('style')]),
+      });
+      expect(await row('hub-half.azure-devices.net').getByTestId('hub-load-devices').innerText()).toBe('500');
+      expect(await row('hub-half.azure-devices.net').getByTestId('hub-load-cap').innerText()).toBe('1,000');
+      expect(await fillOf('hub-half.azure-devices.net')).toEqual({
+        text: '50.0%',
+        bar: ['f-ok', 'width: 50%;'],
+      });
+      expect(await fillOf('hub-full.azure-devices.net')).toEqual({
+        text: '120.0%',
+        bar: ['f-full', 'width: 100%;'],
+      });
+      expect(await row('hub-half.azure-devices.net').getByTestId('hub-load-age').innerText()).toBe(
+        '40 s ago',
+      );
+      expect(await row('hub-retired.azure-devices.net').getByTestId('hub-load-drain').innerText()).toBe(
+        'draining',
+      );
+      expect(await row('hub-retired.azure-devices.net').getByTestId('hub-load-age').innerText()).toBe(
+        'not counted',
+      );
+      expect(await row('hub-half.azure-devices.net').getByTestId('hub-load-drain').innerText()).toBe('–');
+      expect(await page.getByTestId('hub-load-row').getByText(HOSTILE_ID, { exact: true }).count()).toBe(1);
+      expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__injected)).toBeUndefined();
+      expect(await page.locator('#hub-load-note').innerText()).toMatch(/stale after 5 min 00 s/);
+      expect(consoleErrors).toEqual([]);
     } finally {
       await context.close();
     }

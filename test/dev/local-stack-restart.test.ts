@@ -105,6 +105,7 @@ it('rewrites its own settings for the new ports and data folder, and keeps the o
     // The same on every start: not rewritten.
     AUDIT_DPS_LOGS_CONTAINER: 'insights-logs-deviceoperations',
     AUDIT_DPS_LOGS_PREFIX: second.emulator.resourceLogs!.blobPrefix,
+    HUB_LOAD_HUBS: second.emulator.linkedHubs.map((hub) => hub.hostName).join(','),
   });
   const banner = second.settings.banner.join('\n');
   expect(banner).toContain('kept yours: AzureWebJobsStorage (local.settings.json)');

@@ -293,6 +293,7 @@ describe('a first start', () => {
       DPS_CA_CERTIFICATE_PATH: running.emulator.caCertificatePath,
       AUDIT_DPS_LOGS_CONTAINER: 'insights-logs-deviceoperations',
       AUDIT_DPS_LOGS_PREFIX: running.emulator.resourceLogs!.blobPrefix,
+      HUB_LOAD_HUBS: running.emulator.linkedHubs.map((hub) => hub.hostName).join(','),
     });
 
     let stdout = '';
@@ -308,6 +309,29 @@ describe('a first start', () => {
     for (const id of [...toasters, 'contoso-eu-meter-001']) expect(stdout).not.toContain(id);
     expect(stdout).toMatch(
       /Refused at attestation[^]*rogue-meter-001: DPS refused the device at attestation over Mqtt/,
+    );
+  });
+
+  it('lands the demo devices in the hubs, and `audit hubs` shows the device count of each', async () => {
+    const running = stack!;
+    const inToasters = running.emulator.hubs.registry(TOASTERS_HUB).statistics().totalDeviceCount;
+    expect(inToasters).toBeGreaterThanOrEqual(toasters.length);
+    for (const id of toasters) {
+      expect(running.emulator.hubs.registry(TOASTERS_HUB).getDevice(id)).toMatchObject({ deviceId: id });
+    }
+    let stdout = '';
+    let stderr = '';
+    const code = await auditCli(['hubs', '--json'], {
+      stdout: { write: (text: string) => (stdout += text) },
+      stderr: { write: (text: string) => (stderr += text) },
+      env: {},
+      cwd: appRoot,
+    });
+    expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
+    const report = JSON.parse(stdout) as { hubs: { hostName: string; devices?: number }[] };
+    expect(report.hubs.find((hub) => hub.hostName === TOASTERS_HUB)).toMatchObject({ devices: inToasters });
+    expect(report.hubs.map((hub) => hub.hostName).sort()).toEqual(
+      running.emulator.linkedHubs.map((hub) => hub.hostName).sort(),
     );
   });
 

@@ -246,6 +246,7 @@ describe('infra/main.bicep and main.parameters.json', () => {
       'Storage Queue Data Contributor': '974c5e8b-45b9-4653-ba55-5f855dd0fb88',
       'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb',
       'Device Provisioning Service Data Reader': '10745317-c249-44a1-a5ce-3a4353c0bbd8',
+      'IoT Hub Data Reader': 'b447c946-2db7-41ec-983d-d8bf3b1c77e3',
     };
     const granted = Object.entries(roles).filter(([, id]) => allCode.includes(`'${id}'`));
     expect(Object.fromEntries(granted)).toEqual(roles);
@@ -274,6 +275,51 @@ describe('infra/main.bicep and main.parameters.json', () => {
       "auditDpsDeviceLogs ? 'resourceId=${toUpper(dpsAccess.outputs.dpsResourceId)}/' : ''",
     );
     expect(dpsAccess.outputs).toContainEqual({ name: 'dpsResourceId', type: 'string', expression: 'dps.id' });
+  });
+});
+
+describe('infra/app/iot-hub-access.bicep', () => {
+  const hubAccess = bicepFiles.get('infra/app/iot-hub-access.bicep')!;
+  const value = (name: string) => appSettings.find((setting) => setting.name === name)?.value;
+
+  it('gives the identity IoT Hub Data Reader on each hub of iotHubNames, in their resource group', () => {
+    // learn.microsoft.com/azure/role-based-access-control/built-in-roles/internet-of-things#iot-hub-data-reader
+    expect(hubAccess.params).toEqual([
+      { name: 'hubNames', type: 'array', hasDefault: false },
+      { name: 'appPrincipalId', type: 'string', hasDefault: false },
+    ]);
+    expect(hubAccess.resources).toEqual([
+      expect.objectContaining({ symbol: 'hubs', type: 'Microsoft.Devices/IotHubs', existing: true }),
+      expect.objectContaining({ type: 'Microsoft.Authorization/roleAssignments', existing: false }),
+    ]);
+    expect(hubAccess.code).toMatch(/existing = \[\s*for name in hubNames: \{\s*name: name\s*\}\s*\]/);
+    expect(hubAccess.code).toMatch(
+      /for \(name, i\) in hubNames: \{\s*name: guid\(hubs\[i\]\.id, appPrincipalId, iotHubDataReader\)\s*scope: hubs\[i\]/,
+    );
+    expect(hubAccess.code).toMatch(/var iotHubDataReader = 'b447c946-2db7-41ec-983d-d8bf3b1c77e3'/);
+    expect(hubAccess.code).toMatch(/principalId: appPrincipalId\s*principalType: 'ServicePrincipal'/);
+
+    expect(main.params).toEqual(
+      expect.arrayContaining([
+        { name: 'iotHubNames', type: 'string', hasDefault: true },
+        { name: 'iotHubResourceGroupName', type: 'string', hasDefault: true },
+      ]),
+    );
+    expect(main.modules).toContainEqual({ symbol: 'iotHubAccess', path: 'app/iot-hub-access.bicep' });
+    expect(main.code).toMatch(
+      /var hubResourceGroupName = empty\(iotHubResourceGroupName\) \? dpsResourceGroupName : iotHubResourceGroupName/,
+    );
+    expect(main.code).toMatch(
+      /module iotHubAccess '[^']+' = if \(!empty\(hubNames\)\) \{\s*name: '[^']+'\s*scope: resourceGroup\(hubResourceGroupName\)\s*params: \{\s*hubNames: hubNames\s*appPrincipalId: identity\.outputs\.principalId\s*\}/,
+    );
+  });
+
+  it('sets HUB_LOAD_HUBS to the host names of those hubs, and no hub connection strings', () => {
+    expect(main.code).toMatch(
+      /var hubNames = filter\(map\(split\(iotHubNames, ','\), name => trim\(name\)\), name => !empty\(name\)\)/,
+    );
+    expect(value('HUB_LOAD_HUBS')).toBe("join(map(hubNames, name => '${name}.azure-devices.net'), ',')");
+    expect(value('HUB_LOAD_CONNECTION_STRINGS')).toBe("''");
   });
 });
 

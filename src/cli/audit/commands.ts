@@ -1,5 +1,6 @@
 // `npm run audit -- <command>`: the audit tables as readable tables (or JSON), and a scan run on demand. Each
-// command is one entry of COMMANDS (usage lines and a runner); `decisions` reads allocate's decision table.
+// command is one entry of COMMANDS (usage lines and a runner); `decisions` reads allocate's decision table, `hubs`
+// the hub-load table next to the allocation policy's caps.
 import { errorCodeInput, idInput, kindInput, statusInput } from '../../audit/read/inputs';
 import {
   DEFAULT_TRANSITIONS,
@@ -25,6 +26,8 @@ import { decisionStoreFor } from '../../decisions/store';
 import { OUTCOMES, type DecisionOutcome } from '../../decisions/table';
 import type { DecisionView } from '../../decisions/views';
 import { countInput, sinceInput } from '../../http/inputs';
+import { readHubsReport } from '../../hub-load/read-report';
+import { hubLoadReadStoreFor } from '../../hub-load/store';
 import { readSettings, type Settings } from '../../settings';
 import { decodePageToken } from '../../storage/page-token';
 import {
@@ -47,6 +50,7 @@ import {
   renderTransitions,
 } from './render';
 import { renderDecisions } from './render-decisions';
+import { renderHubs } from './render-hubs';
 
 export interface AuditCliIo extends CliIo {
   /** Errors and the scan's progress line (redrawn in place when it is a terminal). */
@@ -364,6 +368,22 @@ const decisions: Command = {
   },
 };
 
+const hubs: Command = {
+  usage: [
+    'hubs [--json]',
+    "    Each hub: its device count (read by the hub-load timer), the policy's cap and drain flag, how",
+    '    full it is and how old its count is; then the hubs whose last read failed, and why.',
+  ],
+  async run(args, session) {
+    const { values } = parse(args, { json: { type: 'boolean' } });
+    session.readStore(); // not read: its endpoint explains a storage error
+    const report = await readHubsReport(hubLoadReadStoreFor(session.settings, session.env), session.settings);
+    if (values.json) printJson(session, report);
+    else session.out(renderHubs(report));
+    return EXIT.ok;
+  },
+};
+
 /** Every command, in the order --help lists them. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
   list,
@@ -374,6 +394,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   transitions,
   scan,
   decisions,
+  hubs,
 };
 
 /** The usage of one command, for `<command> --help`. */

@@ -1,5 +1,5 @@
-// `npm run audit -- <command>`: list, history, scans, findings, scan and decisions (commands.ts). `main` takes its
-// streams, environment and folder as arguments, so tests run it in-process.
+// `npm run audit -- <command>`: list, history, scans, findings, scan, decisions and hubs (commands.ts). `main`
+// takes its streams, environment and folder as arguments, so tests run it in-process.
 import { EXIT } from '../shared/exit-codes';
 import { runMain } from '../shared/run-main';
 import { UsageError } from '../shared/usage-error';

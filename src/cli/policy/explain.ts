@@ -1,10 +1,13 @@
 // `policy explain`: what the webhook would answer for one DPS request body, and why.
 import { requestCertificate, type DeviceCertificate } from '../../allocation/device-certificate';
 import { compilePolicy, FALLBACK_RULE_NAME, type Decision } from '../../allocation/engine';
+import { hubDirectory } from '../../allocation/hub-selection';
 import { jsonPath } from '../../allocation/policy';
 import type { Policy } from '../../allocation/policy-schema';
 import { allocationRequestSchema, attestationTypeOf } from '../../allocation/request';
 import { answerAllocationRequest, type WebhookOptions } from '../../allocation/webhook';
+import { formatCount, formatPercent } from '../shared/format-table';
+import { simulatedHubLoad, type HubCounts } from './hub-load-option';
 
 export interface Explanation {
   /** Exactly what the webhook answers: HTTP status and JSON body. */
@@ -16,6 +19,8 @@ export interface Explanation {
   assignment: Decision['assignment'];
   currentHub: string | null;
   linkedHubs: string[];
+  /** Per linked hub, the devices decided with (--hub-load), its cap and drain; null without --hub-load. */
+  hubLoad: HubLoadEntry[] | null;
   attestation: string | null;
   /** The device certificate as the policy reads it; null when the device has none (or DPS sent none readable). */
   certificate: CertificateSummary | null;
@@ -29,6 +34,15 @@ export interface Explanation {
   strategy: string | null;
   hub: string | null;
   reason: string;
+}
+
+export interface HubLoadEntry {
+  hub: string;
+  devices: number;
+  maxDevices: number | null;
+  /** devices / maxDevices; null without maxDevices. */
+  fill: number | null;
+  draining: boolean;
 }
 
 export interface CertificateSummary {
@@ -49,21 +63,28 @@ export interface InvalidRequest {
   error: string;
 }
 
-/** `now` (ms since the epoch) is when certificate expiry is judged; the webhook uses the time of the request. */
+/**
+ * `now` (ms since the epoch) is when certificate expiry is judged; the webhook uses the time of the request.
+ * `hubCounts` (--hub-load): devices per hub, read at `now` (a linked hub not listed holds 0); absent: none.
+ */
 export function explainRequest(
   policy: Policy,
   requestBody: string,
   options: WebhookOptions,
   now: number = Date.now(),
+  hubCounts?: HubCounts,
 ): Explanation | InvalidRequest {
   const allocator = compilePolicy(policy);
-  const answer = answerAllocationRequest(allocator, requestBody, options, now);
+  const linkedHubs = linkedHubsOf(requestBody);
+  const hubLoad = hubCounts ? simulatedHubLoad(hubCounts, linkedHubs, now) : undefined;
+  const answer = answerAllocationRequest(allocator, requestBody, options, now, hubLoad);
   if (answer.log.outcome === 'invalid-request') {
     return { status: 400, body: answer.jsonBody, error: answer.log.reason };
   }
   // The body passed the webhook's own validation, so this parse cannot fail.
   const request = allocationRequestSchema.parse(JSON.parse(requestBody));
-  const decision = allocator.decide(request, { explain: true, now });
+  const decision = allocator.decide(request, { explain: true, now, hubLoad });
+  const directory = hubDirectory(policy.hubs);
   const certificate = requestCertificate(request);
   const pathOf = (rule: string) => {
     if (rule === FALLBACK_RULE_NAME) return '$.fallback';
@@ -79,6 +100,19 @@ export function explainRequest(
     assignment: decision.assignment,
     currentHub: request.deviceRuntimeContext.currentIotHubHostName ?? null,
     linkedHubs: request.linkedHubs,
+    hubLoad: hubLoad
+      ? request.linkedHubs.map((hub) => {
+          const { maxDevices, draining } = directory(hub);
+          const devices = hubLoad.devices.get(hub.toLowerCase()) ?? 0;
+          return {
+            hub,
+            devices,
+            maxDevices: maxDevices ?? null,
+            fill: maxDevices === undefined ? null : devices / maxDevices,
+            draining,
+          };
+        })
+      : null,
     attestation: attestationTypeOf(request) ?? null,
     certificate: certificate ? summaryOf(certificate) : null,
     evaluatedAt: new Date(now).toISOString(),
@@ -107,6 +141,7 @@ export function renderExplanation(explanation: Explanation): string {
         : `reprovision (current hub ${e.currentHub ?? 'unknown'})`,
     ),
     field('Linked hubs', e.linkedHubs.join(', ') || '(none)'),
+    ...hubLoadLines(e),
     ...certificateLines(e),
     '',
     field(
@@ -124,6 +159,31 @@ export function renderExplanation(explanation: Explanation): string {
     field('Reason', e.reason),
   );
   return lines.join('\n');
+}
+
+/** The linked hubs' counts as decided with (--hub-load), one line each. */
+function hubLoadLines(e: Explanation): string[] {
+  if (e.hubLoad === null) return [];
+  const width = Math.max(...e.hubLoad.map((entry) => entry.hub.length));
+  return e.hubLoad.map((entry, i) => {
+    const cap =
+      entry.maxDevices === null || entry.fill === null
+        ? ''
+        : ` of maxDevices ${formatCount(entry.maxDevices)} (${formatPercent(entry.fill)}${entry.fill >= 1 ? ', full' : ''})`;
+    const state = entry.draining ? ', draining' : '';
+    const line = `${entry.hub.padEnd(width)}  ${formatCount(entry.devices)} devices${cap}${state}`;
+    return `${(i === 0 ? 'Hub load' : '').padEnd(13)}${line}`;
+  });
+}
+
+/** linkedHubs of a body, when it has a list of strings there: the hubs --hub-load counts are given for. */
+function linkedHubsOf(requestBody: string): string[] {
+  try {
+    const linked = (JSON.parse(requestBody) as { linkedHubs?: unknown }).linkedHubs;
+    return Array.isArray(linked) ? linked.filter((hub): hub is string => typeof hub === 'string') : [];
+  } catch {
+    return [];
+  }
 }
 
 function summaryOf(certificate: DeviceCertificate): CertificateSummary {

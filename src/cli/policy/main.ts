@@ -21,6 +21,7 @@ import { UsageError } from '../shared/usage-error';
 import { checkPolicyText, renderCheck } from './check';
 import { DEFAULT_ID_PATTERN, idsFromList, idsFromPattern, type DeviceIds } from './device-ids';
 import { explainRequest, renderExplanation } from './explain';
+import { checkHubLoadLinked, parseHubLoad, type HubCounts } from './hub-load-option';
 import { simulate, type Scenario } from './simulate';
 import { renderSimulation } from './simulate-report';
 import { certificateFleet, DEFAULT_ISSUER, type CertificateFleet } from './simulated-certificates';
@@ -35,10 +36,11 @@ export const USAGE = `Usage: npm run policy -- <command> <policy.json> [options]
       then warnings (unreachable rules, unused hub aliases, static failover, certificate rules no device
       can meet). Exit code 1 when invalid.
 
-  explain <policy.json> --request <dps-request.json> [--now <date>] [--json]
+  explain <policy.json> --request <dps-request.json> [--now <date>] [--hub-load <host=n,...>] [--json]
       The webhook's answer (HTTP status and JSON body) for one DPS request body, the rule that decided,
       why each earlier rule did not, the candidates and the strategy's choice. --now judges certificate
       expiry at another instant (ISO 8601, e.g. 2027-01-01 or 2027-01-01T12:00:00Z; default now).
+      --hub-load gives the hubs' device counts (maxDevices, leastLoaded), as for simulate.
 
   simulate <policy.json> --linked-hubs <host,host,...> [options]
       Allocates many synthetic devices (initial assignment, symmetric-key enrollment group unless --x509)
@@ -50,6 +52,9 @@ export const USAGE = `Usage: npm run policy -- <command> <policy.json> [options]
         --group <id>               enrollment group id (default simulated)
         --payload <json>           device payload sent by every device
         --now <date>               when certificate expiry is judged, and notAfter counts from (default now)
+        --hub-load <host=n,...>    devices on each linked hub before the fleet lands (a hub not listed: 0);
+                                   every assignment adds one, so maxDevices and leastLoaded see the fleet
+                                   land. Without it: no counts, as allocate before its first read
       X.509 devices (an X.509 enrollment group; any --cert- option implies --x509):
         --x509                     devices attest with certificates (default subject CN={id})
         --cert-subject <template>  subject name; {id} registration id, {n} device index, {org} organisation
@@ -108,16 +113,19 @@ function runExplain(args: readonly string[], io: CliIo, cwd: string): number {
   const { file, values } = parse(args, {
     request: { type: 'string' },
     now: { type: 'string' },
+    'hub-load': { type: 'string' },
     json: { type: 'boolean' },
   });
   if (typeof values.request !== 'string') throw new UsageError('--request <dps-request.json> is required');
   const now = validatedOption(instantSchema, values, 'now') ?? Date.now();
+  const hubCounts = hubLoadOption(values);
   const policy = loadPolicy(file, cwd);
   const body = readInput(values.request, 'request file', cwd);
-  const result = explainRequest(policy, body, webhookOptions(), now);
+  const result = explainRequest(policy, body, webhookOptions(), now, hubCounts);
   if ('error' in result) {
     throw new UsageError(`${values.request}: the webhook would answer 400: ${redactSecrets(result.error)}`);
   }
+  if (hubCounts) checkHubLoadLinked(hubCounts, result.linkedHubs, "the request's linkedHubs");
   io.stdout.write(`${values.json ? JSON.stringify(result, null, 2) : renderExplanation(result)}\n`);
   return EXIT.ok;
 }
@@ -139,6 +147,7 @@ function runSimulate(args: readonly string[], io: CliIo, cwd: string): number {
     compare: { type: 'string' },
     'add-hub': { type: 'string', multiple: true },
     'remove-hub': { type: 'string', multiple: true },
+    'hub-load': { type: 'string' },
     json: { type: 'boolean' },
   });
   const linkedHubs = hubList(values['linked-hubs']);
@@ -148,6 +157,11 @@ function runSimulate(args: readonly string[], io: CliIo, cwd: string): number {
   const certificates = certificatesOption(values, now, ids.count);
   const before: Scenario = { policySource: file, policy, linkedHubs };
   const after = afterScenario(before, values, cwd);
+  const hubLoad = hubLoadOption(values);
+  if (hubLoad) {
+    const linkedBy = after ? '--linked-hubs or --add-hub' : '--linked-hubs';
+    checkHubLoadLinked(hubLoad, [...linkedHubs, ...(after?.linkedHubs ?? [])], linkedBy);
+  }
   const result = simulate({
     ids,
     groupId: stringOption(values.group) ?? 'simulated',
@@ -157,6 +171,7 @@ function runSimulate(args: readonly string[], io: CliIo, cwd: string): number {
     before,
     after,
     webhook: webhookOptions(),
+    hubLoad,
   });
   io.stdout.write(`${values.json ? JSON.stringify(result, null, 2) : renderSimulation(result)}\n`);
   return EXIT.ok;
@@ -251,6 +266,11 @@ function certificatesOption(values: Values, now: number, count: number): Certifi
   const any = Object.values(given).some((value) => value !== undefined);
   if (!any && values.x509 !== true) return undefined;
   return certificateFleet(given, now, count);
+}
+
+function hubLoadOption(values: Values): HubCounts | undefined {
+  const text = stringOption(values['hub-load']);
+  return text === undefined ? undefined : parseHubLoad(text);
 }
 
 function payloadOption(value: Values[string]): Record<string, unknown> | undefined {

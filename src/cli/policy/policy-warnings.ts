@@ -1,4 +1,5 @@
 // Things in a valid policy that are probably not what the operator meant. Few, and each one certain.
+import { isGlob } from '../../allocation/glob';
 import { compileMatch } from '../../allocation/matchers';
 import { jsonPath } from '../../allocation/policy';
 import type { Fallback, Policy, Rule, Strategy } from '../../allocation/policy-schema';
@@ -21,6 +22,8 @@ export function policyWarnings(policy: Policy): PolicyNote[] {
     ...certificateWithoutX509(policy),
     ...minuteDurations(policy),
     ...certificatePlaceholdersWithoutCertificate(policy),
+    ...onlyDrainingHubs(policy),
+    ...keepWithoutSticky(policy),
   ];
 }
 
@@ -54,7 +57,10 @@ function unreachableRules(policy: Policy): PolicyNote[] {
   }));
 }
 
-/** Aliases that nothing uses: no selector or payloadMap names them, and they carry no weight or region. */
+/**
+ * Aliases that nothing uses: no selector or payloadMap names them, and they carry no weight, region, maxDevices
+ * or drain (those apply wherever the hub is a candidate, named or not).
+ */
 function unreferencedHubs(policy: Policy): PolicyNote[] {
   const allocations = allocationsOf(policy);
   const strategies = [
@@ -76,7 +82,14 @@ function unreferencedHubs(policy: Policy): PolicyNote[] {
       for (const target of Object.values(strategy.map ?? {})) referenced.add(target);
   }
   return Object.entries(policy.hubs)
-    .filter(([alias, hub]) => !referenced.has(alias) && hub.weight === undefined && hub.region === undefined)
+    .filter(
+      ([alias, hub]) =>
+        !referenced.has(alias) &&
+        hub.weight === undefined &&
+        hub.region === undefined &&
+        hub.maxDevices === undefined &&
+        hub.drain === undefined,
+    )
     .map(([alias]) => ({
       level: 'warning',
       path: jsonPath(['hubs', alias]),
@@ -152,6 +165,61 @@ function certificatePlaceholdersWithoutCertificate(policy: Policy): PolicyNote[]
       },
     ];
   });
+}
+
+/** A rule that names only draining hubs (no glob) assigns no new device: worth saying, often meant for a while. */
+function onlyDrainingHubs(policy: Policy): PolicyNote[] {
+  const draining = new Map(
+    Object.entries(policy.hubs).map(([alias, hub]) => [alias, hub.drain === true] as const),
+  );
+  const drainingHosts = new Set(
+    Object.values(policy.hubs).flatMap((hub) => (hub.drain ? [hub.hostName.toLowerCase()] : [])),
+  );
+  const drains = (selector: string) =>
+    draining.get(selector) ?? (!isGlob(selector) && drainingHosts.has(selector.toLowerCase()));
+  return allocationsOf(policy).flatMap(({ path, allocation }): PolicyNote[] => {
+    const selectors = allocation.hubs;
+    if (!selectors || !selectors.every(drains)) return [];
+    const who = 'name' in allocation ? `rule '${allocation.name}'` : 'the fallback';
+    const onNoCandidate =
+      'name' in allocation
+        ? (allocation.onNoCandidate ?? policy.defaults.onNoCandidate ?? 'reject')
+        : 'reject';
+    return [
+      {
+        level: 'info',
+        path: jsonPath([...path, 'hubs']),
+        message: `every hub ${who} names is draining: it assigns no new device (onNoCandidate: ${onNoCandidate})`,
+      },
+    ];
+  });
+}
+
+/** onDrainingHub 'keep' only keeps a device its sticky rule would keep: under reallocate it does nothing. */
+function keepWithoutSticky(policy: Policy): PolicyNote[] {
+  const notes: PolicyNote[] = [];
+  const { defaults } = policy;
+  for (const { path, allocation } of allocationsOf(policy)) {
+    const reprovision = allocation.reprovision ?? defaults.reprovision ?? 'sticky';
+    if (allocation.onDrainingHub === 'keep' && reprovision === 'reallocate') {
+      notes.push({
+        level: 'warning',
+        path: jsonPath([...path, 'onDrainingHub']),
+        message: `onDrainingHub 'keep' has no effect with reprovision 'reallocate': no device keeps its hub`,
+      });
+    }
+  }
+  if (defaults.onDrainingHub === 'keep' && defaults.reprovision === 'reallocate') {
+    const sticky = allocationsOf(policy).some(({ allocation }) => allocation.reprovision === 'sticky');
+    if (!sticky) {
+      notes.push({
+        level: 'warning',
+        path: jsonPath(['defaults', 'onDrainingHub']),
+        message: `onDrainingHub 'keep' has no effect: every rule reallocates, so no device keeps its hub`,
+      });
+    }
+  }
+  return notes;
 }
 
 function allocationsOf(policy: Policy): { path: (string | number)[]; allocation: Allocation }[] {

@@ -1,6 +1,6 @@
 // Text rendering of a simulation: the hub distribution, and for a comparison the moves between hubs.
 import { formatCount, formatPercent, NOT_APPLICABLE, renderTable, type Column } from '../shared/format-table';
-import type { Comparison, ScenarioResult, SimulationResult } from './simulate';
+import type { Comparison, HubLoadTally, ScenarioResult, SimulationResult } from './simulate';
 
 const SHOWN_REASONS = 5;
 
@@ -15,6 +15,17 @@ export function renderSimulation(result: SimulationResult): string {
     ].join('\n'),
     distributionTable(result),
   ];
+  for (const [label, scenario] of [
+    [after ? 'before' : '', before],
+    ['after', after],
+  ] as const) {
+    if (scenario?.hubLoad) sections.push(hubLoadTable(scenario.hubLoad, label));
+  }
+  if (!before.hubLoad && (before.capacityAware || after?.capacityAware)) {
+    sections.push(
+      'No --hub-load: decided as allocate does before it has hub device counts (maxDevices not checked, leastLoaded hashes); --hub-load <host>=<devices>,... gives counts.',
+    );
+  }
   if (after && comparison) {
     sections.push(
       renderComparison(
@@ -47,6 +58,29 @@ function attestationOf(result: SimulationResult): string {
   return result.certificates === null
     ? 'symmetric key'
     : `X.509: ${result.certificates}; expiry judged at ${result.evaluatedAt}`;
+}
+
+/** Rows: the linked hubs; columns: devices before and after the fleet landed, the cap, and how full. */
+function hubLoadTable(tallies: readonly HubLoadTally[], label: string): string {
+  const columns: Column[] = [
+    { header: `Hub load${label ? ` (${label})` : ''}` },
+    { header: 'Start', align: 'right' },
+    { header: 'Added', align: 'right' },
+    { header: 'End', align: 'right' },
+    { header: 'maxDevices', align: 'right' },
+    { header: 'Fill', align: 'right' },
+    { header: 'State' },
+  ];
+  const rows = tallies.map((tally) => [
+    tally.hub,
+    formatCount(tally.start),
+    formatCount(tally.added),
+    formatCount(tally.end),
+    tally.maxDevices === null ? NOT_APPLICABLE : formatCount(tally.maxDevices),
+    tally.fill === null ? NOT_APPLICABLE : formatPercent(tally.fill),
+    tally.draining ? 'draining' : tally.fill !== null && tally.fill >= 1 ? 'full' : '',
+  ]);
+  return renderTable(columns, rows);
 }
 
 /** Rows: certificate organisations; columns: the linked hubs, then rejected devices. */

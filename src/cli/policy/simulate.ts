@@ -1,12 +1,14 @@
 // `policy simulate`: runs the real allocator over many synthetic devices and tallies where they land,
 // optionally for a second scenario (another policy, or changed linked hubs) to show which devices would move.
 import { compilePolicy, FALLBACK_RULE_NAME, type Allocator, type Decision } from '../../allocation/engine';
+import type { HubLoadView } from '../../allocation/hub-load';
 import { hubDirectory } from '../../allocation/hub-selection';
 import type { Policy } from '../../allocation/policy-schema';
 import { allocationRequestSchema, type AllocationRequest } from '../../allocation/request';
 import { answerAllocationRequest, type WebhookOptions } from '../../allocation/webhook';
 import { UsageError } from '../shared/usage-error';
 import type { DeviceIds } from './device-ids';
+import { simulatedHubLoad, type HubCounts } from './hub-load-option';
 import type { CertificateFleet } from './simulated-certificates';
 
 export interface Scenario {
@@ -30,6 +32,12 @@ export interface SimulationInput {
   /** A second scenario for the same devices: another policy and/or other linked hubs. */
   after?: Scenario;
   webhook: WebhookOptions;
+  /**
+   * Devices per hub (lower-case host name) before the fleet lands (--hub-load): each scenario decides with these
+   * counts plus its own assignments so far. A linked hub not listed starts at 0. Absent: no counts at all, as
+   * allocate before its first read (maxDevices unchecked, leastLoaded hashes).
+   */
+  hubLoad?: HubCounts;
 }
 
 export interface HubTally {
@@ -56,6 +64,23 @@ export interface ScenarioResult {
   rules: { rule: string; devices: number }[];
   /** Per certificate organisation (--cert-orgs): where its devices went; null without organisations. */
   organisations: OrganisationTally[] | null;
+  /** Per linked hub, its device count before and after the fleet landed; null without --hub-load. */
+  hubLoad: HubLoadTally[] | null;
+  /** The policy has maxDevices, drain or leastLoaded: what it decides depends on the counts given. */
+  capacityAware: boolean;
+}
+
+export interface HubLoadTally {
+  hub: string;
+  /** Devices before the simulated fleet (--hub-load; 0 for a linked hub it does not list). */
+  start: number;
+  /** Devices this scenario assigned to the hub. */
+  added: number;
+  end: number;
+  maxDevices: number | null;
+  /** end / maxDevices; null without maxDevices. */
+  fill: number | null;
+  draining: boolean;
 }
 
 export interface OrganisationTally {
@@ -155,7 +180,11 @@ class ScenarioRun {
   private rejected = 0;
   private readonly reasons = new Map<string, number>();
   private readonly rules = new Map<string, number>();
-  /** Per (rule, strategy): its candidates and assigned devices, the base of expected shares. */
+  /** The counts decisions read, updated with every assignment; undefined without --hub-load. */
+  private readonly hubLoad: (HubLoadView & { devices: Map<string, number> }) | undefined;
+  /** Lower-case host name per hub index: the keys of the counts. */
+  private readonly hubKeys: string[];
+  /** Per (rule, strategy, candidates): its candidates and assigned devices, the base of expected shares. */
   private readonly choices = new Map<
     string,
     { strategy: string; candidates: readonly string[]; devices: number }
@@ -174,6 +203,8 @@ class ScenarioRun {
     } | null;
     this.certificateInfo = x509?.certificateInfo;
     this.devicesPerHub = new Array<number>(hubIndex.size).fill(0);
+    this.hubKeys = [...hubIndex.keys()].map((hub) => hub.toLowerCase());
+    this.hubLoad = input.hubLoad ? simulatedHubLoad(input.hubLoad, scenario.linkedHubs, now) : undefined;
     for (const organisation of input.certificates?.organisations ?? []) {
       this.perOrganisation.set(organisation, new Array<number>(hubIndex.size + 1).fill(0));
     }
@@ -184,7 +215,7 @@ class ScenarioRun {
     // The engine reads the request afresh on every call and keeps no reference to it: one object serves all.
     this.request.deviceRuntimeContext.registrationId = registrationId;
     if (this.certificateInfo) this.input.certificates?.fill(this.certificateInfo, index, registrationId);
-    const decision = this.allocator.decide(this.request, { now: this.now });
+    const decision = this.allocator.decide(this.request, { now: this.now, hubLoad: this.hubLoad });
     const rule = decision.rule ?? NO_RULE;
     this.rules.set(rule, (this.rules.get(rule) ?? 0) + 1);
     this.countChoice(decision, rule);
@@ -199,14 +230,21 @@ class ScenarioRun {
     }
     const hub = this.hubIndex.get(decision.hub)!;
     this.devicesPerHub[hub]!++;
+    if (this.hubLoad) {
+      const key = this.hubKeys[hub]!;
+      this.hubLoad.devices.set(key, (this.hubLoad.devices.get(key) ?? 0) + 1);
+    }
     if (tally) tally[hub]!++;
     return hub;
   }
 
-  /** Rejected decisions count too (with no devices): their strategy could have chosen among their candidates. */
+  /**
+   * Rejected decisions count too (with no devices): their strategy could have chosen among their candidates.
+   * Candidates are part of the key: a hub that drains or fills up leaves the choice for the devices after it.
+   */
   private countChoice(decision: Decision, rule: string): void {
     if (decision.strategy === undefined) return;
-    const key = `${rule}\u0000${decision.strategy}`;
+    const key = `${rule}\u0000${decision.strategy}\u0000${decision.candidates.join('\u0000')}`;
     const assigned = decision.outcome === 'assigned' ? 1 : 0;
     const choice = this.choices.get(key);
     if (choice) choice.devices += assigned;
@@ -261,7 +299,29 @@ class ScenarioRun {
             return { organisation, devices: assigned + rejected, rejected, hubs: perHub };
           })
         : null,
+      hubLoad: this.hubLoadTallies(directory),
+      capacityAware: isCapacityAware(this.scenario.policy),
     };
+  }
+
+  private hubLoadTallies(directory: ReturnType<typeof hubDirectory>): HubLoadTally[] | null {
+    const view = this.hubLoad;
+    if (!view) return null;
+    return this.scenario.linkedHubs.map((hub) => {
+      const index = this.hubIndex.get(hub)!;
+      const added = this.devicesPerHub[index] ?? 0;
+      const end = view.devices.get(this.hubKeys[index]!) ?? 0;
+      const { maxDevices, draining } = directory(hub);
+      return {
+        hub,
+        start: end - added,
+        added,
+        end,
+        maxDevices: maxDevices ?? null,
+        fill: maxDevices === undefined ? null : end / maxDevices,
+        draining,
+      };
+    });
   }
 
   /**
@@ -342,6 +402,17 @@ function x509RuntimeContext(certificates: CertificateFleet, groupId: string) {
       version: 3,
     },
   };
+}
+
+function isCapacityAware(policy: Policy): boolean {
+  const hubs = Object.values(policy.hubs);
+  if (hubs.some((hub) => hub.maxDevices !== undefined || hub.drain === true)) return true;
+  const strategies = [
+    policy.defaults.strategy,
+    ...policy.rules.map((rule) => rule.strategy),
+    policy.fallback.action === 'allocate' ? policy.fallback.strategy : undefined,
+  ];
+  return strategies.some((strategy) => strategy?.type === 'leastLoaded');
 }
 
 function shareOf(part: number, total: number): number {

@@ -49,6 +49,22 @@ export type Decision = Answer<
   'at' | 'enrollmentKind' | 'enrollmentId' | 'registrationId' | 'rule' | 'reason'
 >;
 
+/** GET /api/hubs: each hub's device count and its age, next to the policy's cap and drain flag. */
+export type HubLoad = Answer<'hubs' | 'maxAgeSeconds' | 'policyError'>;
+export type HubLoadEntry = Answer<
+  | 'hostName'
+  | 'alias'
+  | 'counted'
+  | 'devices'
+  | 'maxDevices'
+  | 'fill'
+  | 'drain'
+  | 'readAt'
+  | 'ageSeconds'
+  | 'stale'
+  | 'lastError'
+>;
+
 /** One page of a list endpoint: `next` is the link to the following page, if any. */
 export type ListPage = Answer<'items' | 'next'>;
 

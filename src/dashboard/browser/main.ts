@@ -15,6 +15,8 @@ import type {
   ErrorCodeCount,
   GroupCount,
   HubCount,
+  HubLoad,
+  HubLoadEntry,
   Json,
   ListPage,
   Outcomes,
@@ -78,6 +80,7 @@ const SOURCES: readonly Source[] = [
     optional: true,
     pages: 5,
   },
+  { name: 'hubLoad', path: 'hubs', render: renderHubLoad, optional: true },
 ];
 /** When each source last loaded and drew. */
 const lastGood = new Map<string, Date>();
@@ -528,6 +531,65 @@ function renderDecisions(answer: Decisions): void {
     note += ` (${MAX_DECISION_ROWS} of ${formatCount(items.length)}${answer.more ? '+' : ''})`;
   }
   setText('decisions-note', note);
+}
+
+/** A count's age from the seconds the API computed: seconds while it is young, as ago() after. */
+function countAge(seconds: unknown): string {
+  const value = count(seconds);
+  return value < 90 ? `${Math.round(value)} s ago` : ago(new Date(Date.now() - value * 1000));
+}
+
+/** The fill cell: a bar in proportion to devices / cap, amber from 90%, red at the cap. */
+function fillCell(fill: unknown): HTMLTableCellElement {
+  if (typeof fill !== 'number' || !Number.isFinite(fill) || fill < 0) return cell('–');
+  const kind = fill >= 1 ? 'f-full' : fill >= 0.9 ? 'f-high' : 'f-ok';
+  const bar = el('span', kind);
+  bar.style.width = `${(Math.min(1, fill) * 100).toFixed(1)}%`;
+  return cell(
+    el('div', 'fill', [el('span', 'meter', bar), el('span', 'num', `${(fill * 100).toFixed(1)}%`)]),
+  );
+}
+
+function renderHubLoad(answer: HubLoad): void {
+  const hubs: HubLoadEntry[] = list(answer.hubs);
+  const rows = byId('hub-load-rows');
+  clear(rows);
+  if (hubs.length === 0) emptyRow(rows, 6, 'No hubs: HUB_LOAD_HUBS is empty and the policy names none.');
+  for (const hub of hubs) {
+    const host = text(hub.hostName);
+    const name: Content = [host, typeof hub.alias === 'string' ? el('div', 'explain', hub.alias) : null];
+    const read = date(hub.readAt);
+    const age = testId(
+      cell(
+        read ? countAge(hub.ageSeconds) : hub.counted ? 'never' : 'not counted',
+        'when',
+        read ? utc(read) : '',
+      ),
+      'hub-load-age',
+    );
+    if (hub.stale === true && hub.counted !== false)
+      age.appendChild(el('div', null, badge('stale', 's-unassigned')));
+    if (typeof hub.lastError === 'string') age.appendChild(el('div', 'explain', hub.lastError));
+    const row = el('tr', null, [
+      cell(name, 'id'),
+      testId(cell(typeof hub.devices === 'number' ? formatCount(hub.devices) : '–', 'r'), 'hub-load-devices'),
+      testId(
+        cell(typeof hub.maxDevices === 'number' ? formatCount(hub.maxDevices) : '–', 'r'),
+        'hub-load-cap',
+      ),
+      testId(fillCell(hub.fill), 'hub-load-fill'),
+      testId(cell(hub.drain === true ? badge('draining', 's-failed') : '–'), 'hub-load-drain'),
+      age,
+    ]);
+    row.setAttribute('data-hub', host);
+    rows.appendChild(testId(row, 'hub-load-row'));
+  }
+  const maxAge = count(answer.maxAgeSeconds);
+  const policy = typeof answer.policyError === 'string' ? '; the policy cannot be read: caps unknown' : '';
+  setText(
+    'hub-load-note',
+    `devices from the hubs' registries (stale after ${duration(maxAge * 1000)}), caps from the allocation policy${policy}`,
+  );
 }
 
 // ---- loading ----

@@ -10,6 +10,7 @@ import {
   TOASTERS_HUB,
   type SampleAttestation,
 } from '../../../dev/fixtures/dps-requests';
+import { hubLoadOf, type HubLoadView } from '../../../src/allocation/hub-load';
 
 /** Hub host names the generated linkedHubs are drawn from; the test policies know some of them. */
 export const KNOWN_HUBS = [
@@ -275,4 +276,28 @@ export function generatedBodyArb(options: ValidBodyOptions = {}): fc.Arbitrary<G
 /** The registration id of a generated body. */
 export function registrationIdOf(body: Record<string, unknown>): string {
   return (body.deviceRuntimeContext as { registrationId: string }).registrationId;
+}
+
+/** The maximum age of the generated hub device counts: older ones are stale. */
+export const HUB_LOAD_MAX_AGE_MS = 300_000;
+
+/**
+ * Hub device counts as allocate could hold them: none yet, fresh, or stale; for any subset of KNOWN_HUBS (in any
+ * letter case, as read), from empty to beyond the test policies' caps.
+ */
+export function hubLoadArb(now: number): fc.Arbitrary<HubLoadView> {
+  const counts = fc
+    .subarray([...KNOWN_HUBS])
+    .chain((hubs) =>
+      fc.tuple(...hubs.map((hub) => fc.tuple(fc.mixedCase(fc.constant(hub)), fc.nat({ max: 150 })))),
+    );
+  const age = fc.oneof(
+    fc.constant(undefined),
+    fc.integer({ min: 0, max: HUB_LOAD_MAX_AGE_MS }),
+    fc.integer({ min: HUB_LOAD_MAX_AGE_MS + 1, max: 10 * HUB_LOAD_MAX_AGE_MS }),
+  );
+  return fc.tuple(counts, age).map(([entries, ageMs]) => {
+    const view = hubLoadOf(entries, now - (ageMs ?? 0), HUB_LOAD_MAX_AGE_MS);
+    return ageMs === undefined ? { ...view, readAtMs: undefined } : view;
+  });
 }

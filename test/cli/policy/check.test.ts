@@ -176,6 +176,75 @@ describe('check: valid policies and warnings', () => {
   });
 });
 
+describe('check: capacity fields', () => {
+  it('validates maxDevices, drain, leastLoaded and onDrainingHub, with hints from the schema', () => {
+    const result = check({
+      hubs: { a: { hostName: 'a.azure-devices.net', maxDevices: 0, drain: 'yes' } },
+      defaults: { onDrainingHub: 'stay' },
+      rules: [{ name: 'r', strategy: { type: 'leastloaded' } }],
+    });
+    const byPath = Object.fromEntries(problemsOf(result).map((p) => [p.path, p]));
+    expect(Object.keys(byPath).sort()).toEqual(
+      [
+        '$.defaults.onDrainingHub',
+        '$.hubs.a.drain',
+        '$.hubs.a.maxDevices',
+        '$.rules[0].strategy.type',
+      ].sort(),
+    );
+    expect(byPath['$.rules[0].strategy.type']?.hint).toBe("did you mean 'leastLoaded'?");
+    expect(byPath['$.defaults.onDrainingHub']?.hint).toBe("allowed: 'move', 'keep'");
+    expect(byPath['$.hubs.a.maxDevices']?.hint).toContain('Device cap');
+  });
+
+  it('accepts capacity fields on hubs nothing names, with no warning', () => {
+    const result = check({
+      hubs: {
+        a: { hostName: 'a.azure-devices.net', maxDevices: 6000 },
+        b: { hostName: 'b.azure-devices.net', drain: true },
+      },
+      rules: [{ name: 'all', strategy: { type: 'leastLoaded' }, onDrainingHub: 'keep' }],
+    });
+    expect(result).toMatchObject({ ok: true, notes: [] });
+  });
+
+  it('notes a rule that names only draining hubs', () => {
+    const result = check({
+      hubs: { old: { hostName: 'old.azure-devices.net', drain: true } },
+      rules: [
+        { name: 'legacy', match: { enrollmentKind: 'group' }, hubs: ['old', 'OLD.azure-devices.net'] },
+        { name: 'rest', hubs: ['old', 'new.azure-devices.net'] },
+      ],
+    });
+    expect(notesOf(result)).toEqual([
+      {
+        level: 'info',
+        path: '$.rules[0].hubs',
+        message:
+          "every hub rule 'legacy' names is draining: it assigns no new device (onNoCandidate: reject)",
+      },
+    ]);
+  });
+
+  it("warns that onDrainingHub 'keep' does nothing where devices are reallocated", () => {
+    const onRule = check({
+      rules: [{ name: 'r', reprovision: 'reallocate', onDrainingHub: 'keep' }],
+    });
+    expect(notesOf(onRule)).toEqual([
+      expect.objectContaining({ level: 'warning', path: '$.rules[0].onDrainingHub' }),
+    ]);
+    const inDefaults = {
+      defaults: { reprovision: 'reallocate', onDrainingHub: 'keep' },
+      rules: [{ name: 'r' }],
+    };
+    expect(notesOf(check(inDefaults))).toEqual([
+      expect.objectContaining({ level: 'warning', path: '$.defaults.onDrainingHub' }),
+    ]);
+    const oneSticky = { ...inDefaults, rules: [{ name: 'r', reprovision: 'sticky' }] };
+    expect(notesOf(check(oneSticky))).toEqual([]);
+  });
+});
+
 describe('check: certificate conditions and placeholders', () => {
   it('hints at the intended certificate field, part or placeholder', () => {
     const result = check({

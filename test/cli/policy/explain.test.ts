@@ -193,3 +193,60 @@ describe('explain: X.509 devices', () => {
     expect(renderExplanation(e)).toContain('Certificate  none readable in deviceRuntimeContext.x509');
   });
 });
+
+describe('explain: hub device counts', () => {
+  const capacityAware = loadPolicy({ ALLOCATION_POLICY_PATH: 'policies/examples/capacity-aware.json' });
+  const [hub1, hub2, hub3] = [1, 2, 3].map((n) => `contoso-hub-${n}.azure-devices.net`);
+  const body = dpsRequestBody({
+    registrationId: 'sensor-1',
+    group: 'sensors',
+    attestation: 'symmetricKey',
+    linkedHubs: [hub1!, hub2!, hub3!],
+    currentHub: hub3,
+  });
+  const withCounts = (counts: Record<string, number>): Explanation => {
+    const result = explainRequest(
+      capacityAware,
+      JSON.stringify(body),
+      webhook,
+      NOW,
+      new Map(Object.entries(counts)),
+    );
+    if ('error' in result) throw new Error(result.error);
+    return result;
+  };
+
+  it('decides with the counts given, a linked hub not listed holding 0, and shows them per hub', () => {
+    const e = withCounts({ [hub1!]: 6000 });
+    expect(e).toMatchObject({ hub: hub2, candidates: [hub2], strategy: 'leastLoaded' });
+    expect(e.hubLoad).toEqual([
+      { hub: hub1, devices: 6000, maxDevices: 6000, fill: 1, draining: false },
+      { hub: hub2, devices: 0, maxDevices: 6000, fill: 0, draining: false },
+      { hub: hub3, devices: 0, maxDevices: 6000, fill: 0, draining: true },
+    ]);
+    expect(e.reason).toBe(
+      `sticky: current hub ${hub3} is draining, so the device moves; leastLoaded: lowest fill (devices / maxDevices, or / weight without maxDevices); not offered: ${hub3} (draining), ${hub1} (full: maxDevices 6000)`,
+    );
+    const text = renderExplanation(e).split('\n');
+    expect(text).toContain(`Hub load     ${hub1}  6,000 devices of maxDevices 6,000 (100.0%, full)`);
+    expect(text).toContain(`             ${hub3}  0 devices of maxDevices 6,000 (0.0%), draining`);
+  });
+
+  it('without counts, says how it decided instead, and shows no hub load', () => {
+    const result = explainRequest(capacityAware, JSON.stringify(body), webhook, NOW);
+    if ('error' in result) throw new Error(result.error);
+    expect(result.hubLoad).toBeNull();
+    expect(result.reason).toContain(
+      'leastLoaded: no hub device counts yet: weighted rendezvous hash instead',
+    );
+    expect(renderExplanation(result)).not.toContain('Hub load');
+  });
+
+  it('rejects, naming each hub, when every candidate is full or draining', () => {
+    const e = withCounts({ [hub1!]: 6000, [hub2!]: 7000 });
+    expect(e).toMatchObject({ status: 400, outcome: 'rejected' });
+    expect(e.reason).toBe(
+      `rule 'fleet': every candidate is full or draining (${hub1}: full, 6000 devices of maxDevices 6000; ${hub2}: full, 7000 devices of maxDevices 6000; ${hub3}: draining)`,
+    );
+  });
+});

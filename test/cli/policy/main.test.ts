@@ -193,6 +193,47 @@ describe('policy simulate', () => {
   });
 });
 
+describe('policy simulate and explain: --hub-load', () => {
+  const POLICY = 'policies/examples/capacity-aware.json';
+  const [hub1, hub2, hub3] = [1, 2, 3].map((n) => `contoso-hub-${n}.azure-devices.net`);
+  const linked = ['--linked-hubs', [hub1, hub2, hub3].join(',')];
+
+  it('simulate lands the fleet on the counts given, and prints each hub load', () => {
+    const load = ['--hub-load', `${hub1!.toUpperCase()}=5000, ${hub3}=10`];
+    const { code, stdout } = cli('simulate', POLICY, ...linked, '--devices', '8000', ...load, '--json');
+    expect(code).toBe(EXIT.ok);
+    const result = JSON.parse(stdout) as SimulationResult;
+    expect(result.before.hubLoad!.map((tally) => [tally.start, tally.end])).toEqual([
+      [5000, 6000],
+      [0, 6000],
+      [10, 10],
+    ]);
+    expect(result.before.rejected.devices).toBe(1000);
+    const text = cli('simulate', POLICY, ...linked, '--devices', '8000', ...load).stdout;
+    expect(text).toMatch(/^Hub load +Start +Added +End +maxDevices +Fill +State$/m);
+    expect(text).toMatch(/^contoso-hub-1\.azure-devices\.net +5,000 +1,000 +6,000 +6,000 +100\.0% +full$/m);
+  });
+
+  it('explain decides with the counts given', () => {
+    const body = dpsRequestBody({
+      registrationId: 'sensor-1',
+      group: 'sensors',
+      attestation: 'symmetricKey',
+      linkedHubs: [hub1!, hub2!, hub3!],
+    });
+    const file = folder.write('capacity-request.json', body);
+    const { code, stdout } = cli('explain', POLICY, '--request', file, '--hub-load', `${hub2}=6000`);
+    expect(code).toBe(EXIT.ok);
+    expect(stdout).toContain(`Outcome      assigned to ${hub1}`);
+    expect(stdout).toContain(`             ${hub2}  6,000 devices of maxDevices 6,000 (100.0%, full)`);
+    const unlinked = cli('explain', POLICY, '--request', file, '--hub-load', 'other.azure-devices.net=1');
+    expect(unlinked).toMatchObject({ code: EXIT.usage, stdout: '' });
+    expect(unlinked.stderr).toBe(
+      "policy explain: --hub-load names 'other.azure-devices.net', which is not in the request's linkedHubs\n",
+    );
+  });
+});
+
 describe('policy simulate and explain: X.509', () => {
   const X509_POLICY = 'policies/examples/x509-organisation-regions.json';
   const hubs = ['--linked-hubs', 'contoso-eu-1.azure-devices.net,contoso-us-1.azure-devices.net'];
@@ -306,6 +347,21 @@ describe('errors', () => {
       /unknown placeholder \{cn\}; use \{id\}, \{n\} or \{org\}/,
     ],
     [
+      'a --hub-load entry without a count',
+      ['simulate', DEFAULT_POLICY, '--linked-hubs', 'a.net', '--hub-load', 'a.net'],
+      /^policy simulate: --hub-load entry 'a\.net' is not <host>=<devices>/,
+    ],
+    [
+      'a --hub-load hub listed twice',
+      ['simulate', DEFAULT_POLICY, '--linked-hubs', 'a.net', '--hub-load', 'a.net=1,A.net=2'],
+      /--hub-load lists 'A\.net' twice/,
+    ],
+    [
+      'a --hub-load hub that is not linked',
+      ['simulate', DEFAULT_POLICY, '--linked-hubs', 'a.net', '--hub-load', 'b.net=1'],
+      /--hub-load names 'b\.net', which is not in --linked-hubs$/m,
+    ],
+    [
       'a payload the webhook refuses',
       ['simulate', DEFAULT_POLICY, '--linked-hubs', 'a.net', '--payload', '"text"'],
       /webhook would answer 400: .*payload must be a JSON object/,
@@ -330,5 +386,6 @@ describe('errors', () => {
     expect(code).toBe(EXIT.ok);
     expect(stdout).toContain('--add-hub <host>');
     expect(stdout).toContain('--cert-orgs <O,O:3,...>');
+    expect(stdout).toContain('--hub-load <host=n,...>');
   });
 });

@@ -302,3 +302,112 @@ describe('simulate: an X.509 fleet', () => {
     expect(result.certificates).toBeNull();
   });
 });
+
+describe('simulate: a fleet landing on hubs with device counts', () => {
+  const capacityAware = loadPolicy({ ALLOCATION_POLICY_PATH: 'policies/examples/capacity-aware.json' });
+  const [hub1, hub2, hub3] = [1, 2, 3].map((n) => `contoso-hub-${n}.azure-devices.net`) as [
+    string,
+    string,
+    string,
+  ];
+  const landing = (devices: number, counts: Record<string, number>, after?: Scenario) =>
+    simulate({
+      ids: idsFromPattern('sensor-{n}', devices),
+      groupId: 'sensors',
+      before: scenario([hub1, hub2, hub3], capacityAware, 'capacity-aware.json'),
+      after,
+      webhook,
+      hubLoad: new Map(Object.entries(counts)),
+    });
+
+  it('each assignment counts, so leastLoaded levels the hubs; a draining hub takes none', () => {
+    const result = landing(5000, { [hub1]: 4000, [hub3]: 5500 });
+    // hub2 takes 4,000 devices to catch up with hub1, then the two share the rest by the hash.
+    expect(result.before.hubLoad).toEqual([
+      { hub: hub1, start: 4000, added: 500, end: 4500, maxDevices: 6000, fill: 0.75, draining: false },
+      { hub: hub2, start: 0, added: 4500, end: 4500, maxDevices: 6000, fill: 0.75, draining: false },
+      { hub: hub3, start: 5500, added: 0, end: 5500, maxDevices: 6000, fill: 5500 / 6000, draining: true },
+    ]);
+    expect(result.before.hubs.map((hub) => hub.devices)).toEqual([500, 4500, 0]);
+    expect(result.before.capacityAware).toBe(true);
+  });
+
+  it('rejects the devices beyond the caps, saying why', () => {
+    const result = landing(6000, { [hub1]: 4000, [hub2]: 3000 });
+    expect(result.before.hubLoad!.map((tally) => tally.end)).toEqual([6000, 6000, 0]);
+    expect(result.before.rejected.reasons).toEqual([
+      {
+        reason: `rule 'fleet': every candidate is full or draining (${hub1}: full, 6000 devices of maxDevices 6000; ${hub2}: full, 6000 devices of maxDevices 6000; ${hub3}: draining)`,
+        devices: 1000,
+      },
+    ]);
+  });
+
+  it('gives each scenario its own counts, from the same start', () => {
+    const hub4 = 'contoso-hub-4.azure-devices.net';
+    const withFourth = policyOf({
+      hubs: {
+        ...capacityAware.hubs,
+        hub4: { hostName: hub4, maxDevices: 6000 },
+      },
+      defaults: { strategy: { type: 'leastLoaded' } },
+      rules: [{ name: 'fleet', hubs: ['hub1', 'hub2', 'hub3', 'hub4'] }],
+    });
+    const result = landing(
+      4000,
+      { [hub1]: 5000, [hub2]: 5000 },
+      scenario([hub1, hub2, hub3, hub4], withFourth),
+    );
+    expect(result.before.hubLoad!.map((tally) => tally.end)).toEqual([6000, 6000, 0]);
+    expect(result.before.rejected.devices).toBe(2000);
+    // The new, emptiest hub takes every device: it stays the least filled.
+    expect(result.after!.hubLoad!.map((tally) => tally.end)).toEqual([5000, 5000, 0, 4000]);
+    expect(result.after!.rejected.devices).toBe(0);
+    const text = renderSimulation(result);
+    expect(text).toMatch(/^Hub load \(before\) +Start +Added +End +maxDevices +Fill +State$/m);
+    expect(text).toMatch(
+      new RegExp(`^${hub3.replaceAll('.', '\\.')} +0 +0 +0 +6,000 +0\\.0% +draining$`, 'm'),
+    );
+    expect(text).toMatch(
+      new RegExp(`^${hub1.replaceAll('.', '\\.')} +5,000 +1,000 +6,000 +6,000 +100\\.0% +full$`, 'm'),
+    );
+  });
+
+  it('expects hashed shares over the candidates each device had: a hub that fills up leaves the choice', () => {
+    const [first, ...others] = EQUAL_HUBS as [string, ...string[]];
+    const policy = policyOf({
+      hubs: { capped: { hostName: first, maxDevices: 1000 } },
+      rules: [{ name: 'all', strategy: { type: 'hashed' } }],
+    });
+    const result = simulate({
+      ids: idsFromPattern('device-{n}', 4000),
+      groupId: 'g',
+      before: scenario(EQUAL_HUBS, policy),
+      webhook,
+      hubLoad: new Map([[first, 900]]),
+    });
+    const [capped, ...rest] = result.before.hubs;
+    expect(capped!.devices).toBe(100);
+    // About 400 devices chose among all four (a quarter of them expected here), the rest among the other three.
+    const expectedOnCapped = capped!.expectedShare! * 4000;
+    expect(expectedOnCapped).toBeGreaterThan(60);
+    expect(expectedOnCapped).toBeLessThan(140);
+    for (const hub of rest) expect(hub.expectedShare!).toBeCloseTo(hub.share, 1);
+    expect(rest.map((hub) => hub.hub)).toEqual(others);
+  });
+
+  it('without counts decides as allocate does before its first read, and says so', () => {
+    const result = simulate({
+      ids: idsFromPattern('sensor-{n}', 1000),
+      groupId: 'sensors',
+      before: scenario([hub1, hub2, hub3], capacityAware),
+      webhook,
+    });
+    expect(result.before.hubLoad).toBeNull();
+    expect(result.before.hubs.map((hub) => hub.devices > 0)).toEqual([true, true, false]);
+    expect(renderSimulation(result)).toContain(
+      'No --hub-load: decided as allocate does before it has hub device counts',
+    );
+    expect(renderSimulation(run(scenario(EQUAL_HUBS)))).not.toContain('--hub-load');
+  });
+});
