@@ -4,6 +4,7 @@ import type { FunctionsHost } from '../../dev/functions-host';
 import { startFunctionsHost } from '../../dev/functions-host';
 import type { DpsEmulator } from '../../dev/dps-emulator';
 import { registerWithSdk } from '../../dev/dps-emulator/sdk-clients';
+import { createSdkRegistry } from '../../dev/iot-hub-emulator/sdk-clients';
 import { HEATPUMPS_HUB as HEATPUMPS, TOASTERS_HUB as TOASTERS } from '../../dev/fixtures/dps-requests';
 import { EVERYTHING_ELSE_RULE, TOASTERS_RULE } from '../../dev/fixtures/policies';
 import { startTestEmulator, testKey } from '../dev/dps-emulator/support/emulator';
@@ -91,6 +92,26 @@ describe('a custom-allocation group whose webhook is the allocate function', () 
       tags: { deviceType: 'toaster' },
       properties: { desired: { state: 'ready', darknessSetting: 'medium' } },
     });
+  });
+
+  it('lands the devices in the hubs the policy chose, with its initial twin, as the IoT Hub SDK reads them', async () => {
+    const toaster = 'breakroom498-contoso-tstrsd-006';
+    const heatPump = 'mainbuilding167-contoso-hpsd-088';
+    await register('contoso-custom-allocated-devices', toaster);
+    const other = await register('contoso-custom-allocated-devices', heatPump);
+    const registry = createSdkRegistry(emulator, TOASTERS);
+    const twin = (await registry.getTwin(toaster)).responseBody;
+    expect(twin.tags).toEqual({ deviceType: 'toaster' });
+    expect(twin.properties.desired).toMatchObject({ state: 'ready', darknessSetting: 'medium' });
+    expect((await registry.get(toaster)).responseBody).toMatchObject({
+      deviceId: toaster,
+      status: 'enabled',
+    });
+    await expect(registry.get(heatPump)).rejects.toThrow(/not found/i);
+    // The everything-else rule gives no twin: the device is in its hub with an empty one.
+    expect(other.assignedHub).not.toBe(TOASTERS);
+    const itsHub = createSdkRegistry(emulator, other.assignedHub!);
+    expect((await itsHub.getTwin(heatPump)).responseBody.tags ?? {}).toEqual({});
   });
 
   it('keeps a re-registering device on its hub (sticky), as DPS passes currentIotHubHostName', async () => {
