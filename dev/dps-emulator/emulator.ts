@@ -380,11 +380,10 @@ export async function startDpsEmulator(input: DpsEmulatorOptions = {}): Promise<
   };
   const resourceLogSink: ResourceLogSink | undefined =
     options.resourceLogs &&
-    resourceLogs &&
     createBlobResourceLogSink({
       connectionString: options.resourceLogs.connectionString,
-      container: resourceLogs.container,
-      resourceId: resourceLogs.resourceId,
+      container: options.resourceLogs.container,
+      resourceId: emulatorResourceId(options.resourceLogs.name),
       log,
     });
   const deviceDeps = {

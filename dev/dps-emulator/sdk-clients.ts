@@ -14,7 +14,10 @@ import { ProvisioningServiceClient } from 'azure-iot-provisioning-service';
 import { SymmetricKeySecurityClient } from 'azure-iot-security-symmetric-key';
 import { X509Security } from 'azure-iot-security-x509';
 
-/** Sends every connection to `targetPort` on whatever host the SDK names (it names `localhost`). */
+/**
+ * Sends every connection to 127.0.0.1:`targetPort`, whatever host the SDK names (`localhost` for DPS, the hub's
+ * `*.azure-devices.net` name for IoT Hub), and checks the emulator's certificate as `localhost`.
+ */
 export class PortAgent extends https.Agent {
   constructor(
     private readonly targetPort: number,
@@ -27,7 +30,10 @@ export class PortAgent extends https.Agent {
     options: https.RequestOptions,
     callback?: (error: Error | null, stream: Duplex) => void,
   ): Duplex | null | undefined {
-    return super.createConnection({ ...options, port: this.targetPort }, callback);
+    return super.createConnection(
+      { ...options, host: '127.0.0.1', port: this.targetPort, servername: 'localhost' },
+      callback,
+    );
   }
 }
 

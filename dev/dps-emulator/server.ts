@@ -26,7 +26,8 @@ export interface ServerDeps {
 
 export class BodyTooLargeError extends Error {}
 
-function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
+/** The request body, or BodyTooLargeError past `maxBytes` (the rest is drained); the IoT Hub emulator reads with it too. */
+export function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -2,32 +2,12 @@
 // on port 443 (docs/dps-contract.md §7.3), so it gets an https.Agent that sends every connection to the hub port
 // on 127.0.0.1 and checks the emulator's certificate under the name `localhost`; the Host header still names the
 // hub, which is how the emulator tells hubs apart. Nothing else of the SDK changes.
-import https from 'node:https';
-import type { Duplex } from 'node:stream';
+import type https from 'node:https';
 import { ConnectionString, Registry, SharedAccessSignature } from 'azure-iothub';
 import { Http } from 'azure-iothub/dist/common-http/http';
 import { RestApiClient } from 'azure-iothub/dist/common-http/rest_api_client';
+import { PortAgent } from '../dps-emulator/sdk-clients';
 import type { HubPolicyName } from './auth';
-
-/** Sends every connection to 127.0.0.1:`targetPort`, whatever host the SDK names, checking the certificate as `localhost`. */
-export class HubPortAgent extends https.Agent {
-  constructor(
-    private readonly targetPort: number,
-    options: https.AgentOptions,
-  ) {
-    super(options);
-  }
-
-  override createConnection(
-    options: https.RequestOptions,
-    callback?: (error: Error | null, stream: Duplex) => void,
-  ): Duplex | null | undefined {
-    return super.createConnection(
-      { ...options, host: '127.0.0.1', port: this.targetPort, servername: 'localhost' },
-      callback,
-    );
-  }
-}
 
 /** The SDK's Http with one agent for good: the Registry constructor would replace it with a keep-alive agent of its own. */
 class PinnedAgentHttp extends Http {
@@ -57,7 +37,7 @@ export interface SdkRegistryOptions {
   agent?: https.Agent;
 }
 
-/** The official Registry for one emulated hub, as `Registry.fromConnectionString` builds it, through a HubPortAgent. */
+/** The official Registry for one emulated hub, as `Registry.fromConnectionString` builds it, through a PortAgent. */
 export function createSdkRegistry(
   emulator: HubEmulatorAddress,
   hubHostName: string,
@@ -72,7 +52,7 @@ export function createSdkRegistry(
     options.sharedAccessSignature ??
     SharedAccessSignature.create(host, parsed.SharedAccessKeyName!, parsed.SharedAccessKey!, Date.now());
   const config = { host, sharedAccessSignature, tokenCredential: undefined };
-  const agent = options.agent ?? new HubPortAgent(emulator.hubPort, { ca: emulator.caCertificatePem });
+  const agent = options.agent ?? new PortAgent(emulator.hubPort, { ca: emulator.caCertificatePem });
   return new Registry(
     config,
     new RestApiClient(config, 'azure-iothub/emulator-test', new PinnedAgentHttp(agent)),

@@ -5,6 +5,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import https from 'node:https';
 import { parseSasToken } from '../../src/dps/sas';
+import { BodyTooLargeError, readBody } from '../dps-emulator/server';
 import { HubErrorCodes, HubHttpError } from './errors';
 import type { EmulatedHub, IotHubs } from './hubs';
 import type { HubAnswer } from './service-api';
@@ -14,27 +15,6 @@ export interface HubServerDeps {
   hubs: IotHubs;
   log?: (line: string) => void;
   maxBodyBytes: number;
-}
-
-class BodyTooLarge extends Error {}
-
-function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        request.removeAllListeners('data');
-        request.resume();
-        reject(new BodyTooLarge());
-        return;
-      }
-      chunks.push(chunk);
-    });
-    request.on('end', () => resolve(Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
 }
 
 const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
@@ -103,7 +83,7 @@ async function answer(
     };
   } catch (error) {
     if (error instanceof HubHttpError) return { answer: errorAnswer(error), hub: hubName };
-    if (error instanceof BodyTooLarge) {
+    if (error instanceof BodyTooLargeError) {
       const tooLarge = new HubHttpError(
         413,
         HubErrorCodes.requestTooLarge,
