@@ -6,11 +6,14 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import type { Azurite } from './azurite';
 import type { DpsEmulator } from './dps-emulator';
+import type { EventGridEmulator } from './event-grid-emulator';
 import { listFunctionFiles, type FunctionsHost } from './functions-host';
 import { formatLogLine, stdoutLogSink } from './functions-host/log';
+import { renderEventLine } from '../src/cli/audit/render-events';
 import { startAzuritePart } from './local-stack/azurite-part';
 import { startDemoPart, type DemoResult } from './local-stack/demo-part';
 import { startEmulatorPart } from './local-stack/emulator-part';
+import { DEFAULT_EVENTS_PORT, startEventsPart } from './local-stack/events-part';
 import { startFunctionsPart } from './local-stack/functions-part';
 import { displayPath, localStackPaths, resetLocalData, settingsRecordFile } from './local-stack/paths';
 import { startSettingsPart, type LocalDefault, type SettingsPart } from './local-stack/settings-part';
@@ -35,6 +38,8 @@ export interface LocalStack {
   parts: LocalStackPart[];
   azurite: Azurite;
   emulator: DpsEmulator;
+  /** The local Event Grid topic the functions publish their lifecycle events to. */
+  topic: EventGridEmulator;
   settings: SettingsPart;
   host: FunctionsHost;
   /** The allocate URL with its key (secret). */
@@ -88,6 +93,14 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         log: (line) => write(formatLogLine('dps-emulator', 'warning', line)),
       }),
     );
+    const events = await started(() =>
+      startEventsPart({
+        port: options.eventsPort ?? (options.dpsPort === 0 ? 0 : DEFAULT_EVENTS_PORT),
+        keyFile: paths.eventsKeyFile,
+        describe: renderEventLine,
+        print: (line) => write(formatLogLine('events', 'information', line)),
+      }),
+    );
     const defaults: LocalDefault[] = [
       { name: 'AzureWebJobsStorage', value: azurite.storageConnectionString, writeToFile: true },
       { name: 'AUDIT_STORAGE_CONNECTION_STRING', value: azurite.storageConnectionString, writeToFile: true },
@@ -127,6 +140,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
           .join('|'),
       },
       { name: 'HUB_LOAD_ENDPOINT', value: emulator.emulator.hubEndpoint, showValue: true },
+      ...events.settings,
       { name: 'AUDIT_SCHEDULE', value: LOCAL_AUDIT_SCHEDULE, showValue: true },
       { name: 'AUDIT_ASSIGNING_GRACE_MINUTES', value: LOCAL_ASSIGNING_GRACE_MINUTES, showValue: true },
     ];
@@ -139,6 +153,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
         basis: {
           'storage port': String(azurite.azurite.port),
           'DPS port': String(emulator.emulator.port),
+          'events port': new URL(events.topic.endpoint).port,
           'data folder': shown(paths.dataDir),
         },
       }),
@@ -180,6 +195,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
       parts,
       azurite: azurite.azurite,
       emulator: emulator.emulator,
+      topic: events.topic,
       settings,
       host: functions.host,
       webhookUrl: functions.webhookUrl,
@@ -207,6 +223,7 @@ const USAGE = `Usage: npm start -- [options]
   --dps-port N         DPS emulator port (default ${DEFAULT_DPS_PORT})
   --mqtt-port N        the emulator's MQTT over TLS port (default 8883)
   --mqtt-ws-port N     the emulator's MQTT over WebSocket port (default 443, else any free port)
+  --events-port N      the local Event Grid topic's port (default ${DEFAULT_EVENTS_PORT})
   --data-dir DIR       where the data is kept between starts (default ${DEFAULT_DATA_DIR})
   --reset              wipe the stored tables, emulator state and function key first
   --no-timers          do not run timer functions on their schedules
@@ -234,6 +251,7 @@ export function parseStartArgs(argv: readonly string[], cwd: string): LocalStack
       'dps-port': { type: 'string' },
       'mqtt-port': { type: 'string' },
       'mqtt-ws-port': { type: 'string' },
+      'events-port': { type: 'string' },
       'data-dir': { type: 'string' },
       'no-demo': { type: 'boolean' },
       'no-timers': { type: 'boolean' },
@@ -251,6 +269,7 @@ export function parseStartArgs(argv: readonly string[], cwd: string): LocalStack
     dpsPort: portOption('dps-port', values['dps-port'], DEFAULT_DPS_PORT),
     mqttPort: portOption('mqtt-port', values['mqtt-port'], undefined),
     mqttWebSocketPort: portOption('mqtt-ws-port', values['mqtt-ws-port'], undefined),
+    eventsPort: portOption('events-port', values['events-port'], undefined),
     dataDir: path.resolve(cwd, values['data-dir'] ?? DEFAULT_DATA_DIR),
     enableTimers: !values['no-timers'],
     demo: !values['no-demo'],

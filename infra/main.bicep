@@ -9,6 +9,8 @@
 // Device Provisioning Service Data Reader (the audit reads enrollment groups and registration states) and, with
 // auditDpsDeviceLogs, adds a diagnostic setting archiving the DPS's DeviceOperations logs to the storage account;
 // on the EXISTING IoT hubs of iotHubNames, gives it IoT Hub Data Reader (the hub-load timer reads their device counts).
+// Azure Monitor log alerts read the audit's run lines (app/alerts.bicep, docs/alerts.md); with eventsEnabled, an Event
+// Grid topic receives the lifecycle events (app/events-topic.bicep).
 // Enrollment groups are DPS data plane, not ARM: the postprovision hook (infra/hooks) points them at the webhook.
 // The app settings the code reads are declared in src/settings.ts; test/infra/infra.test.ts keeps the two in step.
 targetScope = 'subscription'
@@ -124,6 +126,23 @@ param hubLoadRefreshSeconds string = ''
 
 @description('HUB_LOAD_MAX_AGE_SECONDS: age in seconds after which hub device counts are stale; empty = the default in src/settings.ts.')
 param hubLoadMaxAgeSeconds string = ''
+
+@description('E-mail address the audit alerts go to (an action group with this one receiver). Empty = no action group: the alert rules still fire and show under Monitor > Alerts, telling no one.')
+param alertEmail string = ''
+
+@description('Hours without a completed audit scan before the "no completed scan" alert fires (1-48: log search alerts look back at most two days).')
+@minValue(1)
+@maxValue(48)
+param noCompletedScanHours int = 6
+
+@description('Create an Event Grid topic (CloudEvents 1.0, keys off) for the lifecycle events and point EVENTS_TOPIC_ENDPOINT at it; false = no events.')
+param eventsEnabled bool = false
+
+@description('EVENTS_SOURCE: the CloudEvents source of every event; empty = the default in src/settings.ts.')
+param eventsSource string = ''
+
+@description('EVENTS_MAX_QUEUE: most events held while the topic is unreachable; empty = the default in src/settings.ts.')
+param eventsMaxQueue string = ''
 
 var abbrs = loadJsonContent('./abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, environmentName, location))
@@ -263,6 +282,24 @@ var appSettings = [
     name: 'HUB_LOAD_MAX_AGE_SECONDS'
     value: hubLoadMaxAgeSeconds
   }
+  {
+    // The app publishes with its identity (EventGrid Data Sender on the topic): no key.
+    name: 'EVENTS_TOPIC_ENDPOINT'
+    value: eventsEnabled ? eventsTopic.outputs.endpoint : ''
+  }
+  {
+    // The topic refuses keys (disableLocalAuth).
+    name: 'EVENTS_TOPIC_KEY'
+    value: ''
+  }
+  {
+    name: 'EVENTS_SOURCE'
+    value: eventsSource
+  }
+  {
+    name: 'EVENTS_MAX_QUEUE'
+    value: eventsMaxQueue
+  }
 ]
 
 resource rg 'Microsoft.Resources/resourceGroups@2022-09-01' = {
@@ -332,6 +369,31 @@ module rbac 'app/rbac.bicep' = {
   }
 }
 
+module alerts 'app/alerts.bicep' = {
+  name: 'alerts'
+  scope: rg
+  params: {
+    location: location
+    tags: tags
+    actionGroupName: '${abbrs.insightsActionGroups}${resourceToken}'
+    rulePrefix: 'dps-allocator-${resourceToken}'
+    workspaceId: monitoring.outputs.logAnalyticsWorkspaceId
+    alertEmail: alertEmail
+    noCompletedScanHours: noCompletedScanHours
+  }
+}
+
+module eventsTopic 'app/events-topic.bicep' = if (eventsEnabled) {
+  name: 'events-topic'
+  scope: rg
+  params: {
+    name: '${abbrs.eventGridDomainsTopics}${resourceToken}'
+    location: location
+    tags: tags
+    senderPrincipalId: identity.outputs.principalId
+  }
+}
+
 // Deployed into the DPS's resource group; the name carries the token so two environments sharing a DPS don't collide.
 module dpsAccess 'app/dps-access.bicep' = {
   name: 'dps-access-${resourceToken}'
@@ -367,3 +429,5 @@ output DPS_NAME string = dpsName
 output DPS_RESOURCE_GROUP string = dpsResourceGroupName
 output DPS_SERVICE_HOST string = dpsAccess.outputs.serviceOperationsHostName
 output DPS_ENROLLMENT_GROUPS string = dpsEnrollmentGroups
+output EVENTS_TOPIC_ENDPOINT string = eventsEnabled ? eventsTopic.outputs.endpoint : ''
+output ALERT_RULES array = alerts.outputs.ruleNames

@@ -195,6 +195,50 @@ export const settingsSchema = z.object({
       'Most decision rows held in memory while table storage is unreachable; beyond it the oldest are dropped ' +
         '(and the count is logged).',
     ),
+  // Lifecycle events: CloudEvents 1.0 published to an Event Grid topic (docs/events.md). Off without an endpoint.
+  EVENTS_TOPIC_ENDPOINT: z
+    .url({
+      // http only for the local topic emulator: a key must not cross a network in clear text.
+      protocol: /^https?$/,
+      error: 'must be the topic endpoint URL, https://<topic>.<region>-1.eventgrid.azure.net/api/events',
+    })
+    .refine((value) => !value.startsWith('http:') || /^http:\/\/(127\.0\.0\.1|localhost)[:/]/.test(value), {
+      message: 'http is accepted only for 127.0.0.1 or localhost (the local topic); use https',
+    })
+    .refine((value) => new URL(value).pathname.replace(/\/+$/, '').endsWith('/api/events'), {
+      message: 'must end in /api/events (the topic endpoint the Azure portal and Bicep output show)',
+    })
+    .optional()
+    .describe(
+      'Event Grid topic endpoint (input schema CloudEvents 1.0) that receives the lifecycle events. Empty: no ' +
+        'events are published.',
+    ),
+  EVENTS_TOPIC_KEY: z
+    .string()
+    .min(1)
+    .optional()
+    .describe(
+      'An access key of the topic (sent as aeg-sas-key). Empty: the app identity is used, which needs the ' +
+        'EventGrid Data Sender role on the topic.',
+    ),
+  EVENTS_SOURCE: z
+    .string()
+    .min(1)
+    .default('/dps-allocator')
+    .describe(
+      'The CloudEvents source of every event (a URI reference naming this deployment); subscribers de-duplicate ' +
+        'by source and id.',
+    ),
+  EVENTS_MAX_QUEUE: z.coerce
+    .number()
+    .int()
+    .min(100)
+    .max(1_000_000)
+    .default(10_000)
+    .describe(
+      'Most events held in memory while the topic is unreachable; beyond it the oldest are dropped (and the ' +
+        'count is logged).',
+    ),
   // Hub load: the hub-load timer reads each hub's registry statistics into <AUDIT_TABLE_PREFIX>HubLoad (on the audit's
   // storage); allocate keeps a copy, refreshed in the background, for capacity-aware strategies.
   HUB_LOAD_HUBS: z

@@ -17,6 +17,8 @@ export interface LocalStackPaths {
   stackDir: string;
   /** The generated local function key (when LOCAL_FUNCTION_KEY is not set). */
   functionKeyFile: string;
+  /** The local Event Grid topic's access key (EVENTS_TOPIC_KEY). */
+  eventsKeyFile: string;
 }
 
 export function localStackPaths(dataDir: string): LocalStackPaths {
@@ -30,6 +32,7 @@ export function localStackPaths(dataDir: string): LocalStackPaths {
     emulatorConnectionFile: path.join(emulatorDir, 'connection.json'),
     stackDir,
     functionKeyFile: path.join(stackDir, 'function-key'),
+    eventsKeyFile: path.join(stackDir, 'event-grid-key'),
   };
 }
 

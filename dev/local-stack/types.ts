@@ -32,6 +32,8 @@ export interface LocalStackOptions {
   mqttPort?: number;
   /** The emulator's MQTT-over-WebSocket port. Default 443 where it can be bound (any free port when dpsPort is 0). */
   mqttWebSocketPort?: number;
+  /** The local Event Grid topic's port. Default 8445 (any free port when dpsPort is 0). */
+  eventsPort?: number;
   /** Where Azurite, the emulator and the stack keep their data between starts. */
   dataDir: string;
   enableTimers: boolean;

@@ -32,4 +32,6 @@ resource applicationInsights 'Microsoft.Insights/components@2020-02-02' = {
 }
 
 output applicationInsightsName string = applicationInsights.name
+// AppTraces, where the functions' log lines land, is in this workspace (the alerts query it).
+output logAnalyticsWorkspaceId string = logAnalytics.id
 output applicationInsightsConnectionString string = applicationInsights.properties.ConnectionString

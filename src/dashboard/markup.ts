@@ -91,6 +91,21 @@ export const DASHBOARD_BODY = `
     </section>
   </div>
 
+  <div class="grid two">
+    <section class="card trend-card" id="section-trend-problems" data-source="trends" aria-labelledby="h-trend-problems">
+      <div class="card-head"><h2 id="h-trend-problems">Problems opened and resolved per day</h2><span class="card-note" id="trend-problems-note">last 30 days (UTC)</span></div>
+      <div class="banner" data-banner-for="trends" data-testid="banner-trend-problems" role="status" hidden></div>
+      <div class="trend-chart" id="trend-problems" data-testid="trend-problems"><p class="empty">Loading…</p></div>
+      <div class="trend-tools"><button type="button" data-toggle-for="trend-problems" data-testid="toggle-trend-problems" aria-controls="trend-problems" hidden>Show as table</button></div>
+    </section>
+    <section class="card trend-card" id="section-trend-allocations" data-source="trends" aria-labelledby="h-trend-allocations">
+      <div class="card-head"><h2 id="h-trend-allocations">Allocations per hub per day</h2><span class="card-note" id="trend-allocations-note">last 30 days (UTC)</span></div>
+      <div class="banner" data-banner-for="trends" data-testid="banner-trend-allocations" role="status" hidden></div>
+      <div class="trend-chart" id="trend-allocations" data-testid="trend-allocations"><p class="empty">Loading…</p></div>
+      <div class="trend-tools"><button type="button" data-toggle-for="trend-allocations" data-testid="toggle-trend-allocations" aria-controls="trend-allocations" hidden>Show as table</button></div>
+    </section>
+  </div>
+
   <section class="card" id="section-hub-load" data-source="hubLoad" aria-labelledby="h-hub-load">
     <div class="card-head"><h2 id="h-hub-load">Hubs</h2><span class="card-note" id="hub-load-note">devices from the hubs' registries, caps from the allocation policy</span></div>
     <div class="banner" data-banner-for="hubLoad" data-testid="banner-hub-load" role="status" hidden></div>
@@ -124,5 +139,5 @@ export const DASHBOARD_BODY = `
     </div>
   </section>
 </main>
-<footer>Times are UTC. Data from this app's JSON endpoints: /api/audit/summary, /api/audit/transitions, /api/audit/scans, /api/decisions/summary, /api/decisions, /api/hubs.</footer>
+<footer>Times are UTC. Data from this app's JSON endpoints: /api/audit/summary, /api/audit/transitions, /api/audit/scans, /api/decisions/summary, /api/decisions, /api/hubs, /api/trends.</footer>
 `;

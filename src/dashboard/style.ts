@@ -21,6 +21,14 @@ export const DASHBOARD_STYLE = `
   --notice-bg: #eef3fb;
   --notice-line: #c9d7ee;
   --shadow: 0 1px 2px rgba(16, 24, 40, 0.06), 0 1px 3px rgba(16, 24, 40, 0.08);
+  /* The trend charts' hub series, then "other hubs": distinct hues, readable on the card in either scheme. */
+  --k0: #2563eb;
+  --k1: #0d9488;
+  --k2: #d97706;
+  --k3: #7c3aed;
+  --k4: #db2777;
+  --k5: #65a30d;
+  --k-other: #94a3b8;
 }
 @media (prefers-color-scheme: dark) {
   :root {
@@ -42,6 +50,13 @@ export const DASHBOARD_STYLE = `
     --notice-bg: #1c2633;
     --notice-line: #334559;
     --shadow: none;
+    --k0: #6ea0ff;
+    --k1: #2dd4bf;
+    --k2: #fbbf24;
+    --k3: #a78bfa;
+    --k4: #f472b6;
+    --k5: #a3e635;
+    --k-other: #64748b;
   }
 }
 * { box-sizing: border-box; }
@@ -214,6 +229,40 @@ svg.chart .hub-label { fill: var(--text); font-size: 13px; }
 svg.chart .hub-count { fill: var(--text); font-size: 13px; font-weight: 600; font-variant-numeric: tabular-nums; }
 svg.chart .track { fill: var(--track); }
 svg.chart .bar { fill: var(--accent); }
+svg.trend .grid-line { stroke: var(--line); stroke-width: 1; }
+svg.trend .axis { stroke: var(--muted); stroke-width: 1; }
+svg.trend .axis-label { fill: var(--muted); font-size: 11px; font-variant-numeric: tabular-nums; }
+svg.trend .axis-title { fill: var(--muted); font-size: 11px; }
+svg.trend .bar { fill: var(--series, var(--accent)); }
+svg.trend .bar:hover { opacity: 0.8; }
+.k-opened { --series: var(--failed); }
+.k-resolved { --series: var(--ok); }
+.k-0 { --series: var(--k0); }
+.k-1 { --series: var(--k1); }
+.k-2 { --series: var(--k2); }
+.k-3 { --series: var(--k3); }
+.k-4 { --series: var(--k4); }
+.k-5 { --series: var(--k5); }
+.k-other { --series: var(--k-other); }
+.trend-card .card-head { flex-wrap: wrap; }
+.trend-tools { display: flex; justify-content: flex-end; margin-top: 8px; }
+.trend-tools button { font-size: 12.5px; padding: 3px 10px; }
+.legend { list-style: none; margin: 8px 0 0; padding: 0; display: flex; flex-wrap: wrap; gap: 4px 16px; font-size: 12.5px; }
+.legend li { display: flex; align-items: center; gap: 6px; min-width: 0; }
+.legend-name { overflow-wrap: anywhere; }
+.legend-total { color: var(--muted); font-variant-numeric: tabular-nums; }
+.swatch { width: 10px; height: 10px; border-radius: 2px; flex: none; background: var(--series, var(--accent)); }
+.trend-table th.day { font-weight: 400; color: var(--text); font-size: 13px; text-transform: none; letter-spacing: 0; font-variant-numeric: tabular-nums; }
+/* The header and the totals stay in view while the days scroll. */
+.trend-table thead th { position: sticky; top: 0; background: var(--card); }
+.trend-table tfoot th, .trend-table tfoot td {
+  position: sticky;
+  bottom: 0;
+  background: var(--card);
+  font-weight: 600;
+  border-top: 1px solid var(--line);
+}
+.trend-table td.total { font-weight: 600; }
 details { margin-top: 10px; font-size: 12.5px; color: var(--muted); }
 summary { cursor: pointer; }
 details table { margin-top: 6px; color: var(--text); }

@@ -4,7 +4,9 @@
 // Functions host, allocation requests posted to the real allocate function fill the decision log, and the page
 // loaded from the host must show the counts, transitions, scan runs and hubs, talk to nobody but 127.0.0.1, log no
 // error, hold to its Content-Security-Policy, escape hostile ids, and keep its data with a banner when an endpoint
-// fails. A screenshot is saved to test-artifacts/dashboard.png.
+// fails. The trend charts, fed known months of GET /api/trends, must draw a bar per day and series, show the same
+// numbers as tables, and say so when there is no data or no trends endpoint. Screenshots are saved to
+// test-artifacts/dashboard.png and dashboard-trends.png.
 import { mkdir } from 'node:fs/promises';
 import path from 'node:path';
 import type { Browser, BrowserContext, ConsoleMessage, Page, Request } from 'playwright-core';
@@ -31,6 +33,7 @@ const KEY = 'dashboard-browser-test-key';
 const PREFIX = 'DashView';
 const SETTINGS = ['AUDIT_STORAGE_CONNECTION_STRING', 'AUDIT_TABLE_PREFIX', 'HUB_LOAD_HUBS'] as const;
 const ARTIFACT = path.join(__dirname, '../../test-artifacts/dashboard.png');
+const TRENDS_ARTIFACT = path.join(__dirname, '../../test-artifacts/dashboard-trends.png');
 const FUNCTIONS = [
   'dashboard',
   'audit-summary',
@@ -109,6 +112,74 @@ function hostileRow(): ProblemRow {
     lastScanId: 'hand-written',
   };
 }
+
+/** One UTC day of the trends fixture. */
+interface TrendDay {
+  opened: number;
+  resolved: number;
+  byHub: Record<string, number>;
+  rejected: number;
+}
+
+const sumOf = (values: readonly number[]) => values.reduce((total, value) => total + value, 0);
+
+/** GET /api/trends's answer: the TrendsView of src/trends/view.ts over the given days, the last one today. */
+function trendsView(days: readonly TrendDay[], window = days.length) {
+  const today = new Date().toISOString().slice(0, 10);
+  const dayOf = (index: number) =>
+    new Date(Date.parse(today) - (days.length - 1 - index) * 86_400_000).toISOString().slice(0, 10);
+  const updatedAt = new Date(Date.now() - 120_000).toISOString();
+  return {
+    days: window,
+    from: dayOf(0),
+    to: today,
+    problems: days.map((counts, index) => ({
+      day: dayOf(index),
+      opened: {
+        total: counts.opened,
+        byStatus: counts.opened ? { failed: counts.opened } : {},
+        byErrorCode: counts.opened ? { '400209': counts.opened } : {},
+        byEnrollment: counts.opened ? { 'group-a': counts.opened } : {},
+      },
+      resolved: {
+        total: counts.resolved,
+        byStatus: counts.resolved ? { failed: counts.resolved } : {},
+        byErrorCode: {},
+        byEnrollment: counts.resolved ? { 'group-a': counts.resolved } : {},
+        byResolution: counts.resolved ? { assigned: counts.resolved } : {},
+      },
+    })),
+    allocations: days.map((counts, index) => {
+      const assigned = sumOf(Object.values(counts.byHub));
+      return {
+        day: dayOf(index),
+        total: assigned + counts.rejected,
+        byOutcome: { assigned, rejected: counts.rejected, 'invalid-request': 0 },
+        byHub: counts.byHub,
+      };
+    }),
+    hubs: [...new Set(days.flatMap((counts) => Object.keys(counts.byHub)))].sort(),
+    updatedAt: { problems: updatedAt, allocations: updatedAt },
+  };
+}
+
+/** Nine hubs, busiest first (the page draws six and sums the rest); one has markup for a name. */
+const TREND_HUBS = [
+  'hub-north.azure-devices.net',
+  'hub-south.azure-devices.net',
+  HOSTILE_ID,
+  ...[4, 5, 6, 7, 8, 9].map((n) => `hub-${n}.azure-devices.net`),
+];
+
+/** A month of varied counts, a few days with nothing at all. */
+const MONTH: TrendDay[] = Array.from({ length: 30 }, (_, day) => ({
+  opened: day % 7 === 0 ? 0 : (day * 5) % 9,
+  resolved: (day * 3) % 5,
+  byHub: Object.fromEntries(
+    TREND_HUBS.map((hub, rank) => [hub, day % 10 === 3 ? 0 : 20 - 2 * rank + (day % 2)]),
+  ),
+  rejected: day % 4,
+}));
 
 beforeAll(async () => {
   const [chromiumPath, environment] = await Promise.all([
@@ -205,6 +276,8 @@ interface Watched {
 /** A fresh page that records every request, console error, page error and CSP violation. */
 async function watchedPage(): Promise<Watched> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
+  // The trend charts draw a known month (GET /api/trends answered here), which 'the trend charts' tests check.
+  await context.route('**/api/trends*', (route) => route.fulfill({ json: trendsView(MONTH) }));
   const page = await context.newPage();
   const requests: Request[] = [];
   const consoleErrors: string[] = [];
@@ -663,6 +736,320 @@ describe('GET /api/dashboard in Chromium', () => {
     } finally {
       await context.close();
       await anonymous.stop();
+    }
+  });
+});
+
+interface DrawnBar {
+  series: string;
+  day: string;
+  value: number;
+  y: number;
+  height: number;
+  title: string;
+}
+
+async function drawnBars(page: Page, chart: string): Promise<DrawnBar[]> {
+  return page
+    .getByTestId(`${chart}-chart`)
+    .getByTestId('trend-bar')
+    .evaluateAll((rects) =>
+      rects.map((rect) => ({
+        series: rect.getAttribute('data-series')!,
+        day: rect.getAttribute('data-day')!,
+        value: Number(rect.getAttribute('data-value')),
+        y: Number(rect.getAttribute('y')),
+        height: Number(rect.getAttribute('height')),
+        title: rect.querySelector('title')?.textContent ?? '',
+      })),
+    );
+}
+
+/** The values drawn for each series, in day order. */
+function bySeries(bars: readonly DrawnBar[]): Record<string, number[]> {
+  const series: Record<string, number[]> = {};
+  for (const bar of bars) (series[bar.series] ??= []).push(bar.value);
+  return series;
+}
+
+async function legendOf(page: Page, chart: string): Promise<Array<[string, string]>> {
+  return page
+    .getByTestId(chart)
+    .getByTestId('legend-entry')
+    .evaluateAll((entries) =>
+      entries.map((entry) => [
+        entry.querySelector('.legend-name')?.textContent ?? '',
+        entry.querySelector('.legend-total')?.textContent ?? '',
+      ]),
+    );
+}
+
+/** The table view as text: its header row, a row per day, its total row. */
+async function tableOf(page: Page, chart: string): Promise<string[][]> {
+  return page
+    .getByTestId(`${chart}-table`)
+    .locator('tr')
+    .evaluateAll((rows) =>
+      rows.map((row) => [...row.querySelectorAll('th, td')].map((cell) => cell.textContent ?? '')),
+    );
+}
+
+describe('the trend charts of GET /api/dashboard', () => {
+  const routeTrends = (page: Page, answer: () => unknown) =>
+    page.route('**/api/trends*', (route) => route.fulfill({ json: answer() }));
+
+  it('draws problems opened and resolved and allocations per hub per day, and the same numbers as tables', async () => {
+    const { context, page, requests, consoleErrors, cspViolations } = await watchedPage();
+    const answer = trendsView(MONTH);
+    const days = answer.problems.map((entry) => entry.day);
+    try {
+      await routeTrends(page, () => answer);
+      await page.goto(`${host.baseUrl}/api/dashboard?code=${KEY}`);
+      await waitForRefresh(page, 1);
+      const asked = requests.filter((request) => request.url().includes('/api/trends'));
+      expect(asked.map((request) => new URL(request.url()).search)).toEqual(['?days=30']);
+      expect(asked[0]!.headers()['x-functions-key']).toBe(KEY);
+      await expect(page.getByTestId('banner-trend-problems').isHidden()).resolves.toBe(true);
+      await mkdir(path.dirname(TRENDS_ARTIFACT), { recursive: true });
+      await page
+        .locator('.grid.two', { has: page.locator('#section-trend-problems') })
+        .screenshot({ path: TRENDS_ARTIFACT });
+
+      // Problems: a bar per day for each series, heights in proportion, a tooltip per bar, a legend with totals.
+      const opened = MONTH.map((day) => day.opened);
+      const resolved = MONTH.map((day) => day.resolved);
+      const problemBars = await drawnBars(page, 'trend-problems');
+      expect(bySeries(problemBars)).toEqual({ opened, resolved });
+      expect(new Set(problemBars.map((bar) => bar.day))).toEqual(new Set(days));
+      const perCount = problemBars.filter((bar) => bar.value > 0).map((bar) => bar.height / bar.value);
+      for (const ratio of perCount) expect(ratio).toBeCloseTo(perCount[0]!, 1);
+      const busiest = problemBars.find(
+        (bar) => bar.series === 'opened' && bar.value === Math.max(...opened),
+      )!;
+      expect(busiest.title).toBe(`${busiest.day} · Opened: ${busiest.value} problems`);
+      expect(await legendOf(page, 'trend-problems')).toEqual([
+        ['Opened', String(sumOf(opened))],
+        ['Resolved', String(sumOf(resolved))],
+      ]);
+      // The y axis from 0 to a round maximum just above the busiest day; days labelled sparsely, today always.
+      const yTicks = await page.getByTestId('trend-problems-chart').getByTestId('y-tick').allTextContents();
+      expect(yTicks).toEqual(['0', '2', '4', '6', '8']);
+      const xTicks = await page.getByTestId('trend-problems-chart').getByTestId('x-tick').allTextContents();
+      expect(xTicks.length).toBeGreaterThanOrEqual(4);
+      expect(xTicks.length).toBeLessThanOrEqual(8);
+      const month = new Date(`${days.at(-1)}T00:00:00Z`).toLocaleString('en-US', {
+        month: 'short',
+        timeZone: 'UTC',
+      });
+      expect(xTicks.at(-1)).toBe(`${month} ${Number(days.at(-1)!.slice(8))}`);
+      const problemChart = page.getByRole('img', { name: /^Problems opened and resolved per day, / });
+      await expect(problemChart.getAttribute('aria-label')).resolves.toContain(
+        `Opened: ${sumOf(opened)} in all, at most ${Math.max(...opened)} a day`,
+      );
+      expect(await page.locator('#trend-problems-note').innerText()).toBe(
+        'last 30 days (UTC) · rolled up 2 min ago',
+      );
+
+      // Allocations: the six busiest hubs and the other three as one series, stacked per day.
+      const shown = TREND_HUBS.slice(0, 6);
+      const others = TREND_HUBS.slice(6);
+      const hubValues = (hub: string) => MONTH.map((day) => day.byHub[hub]!);
+      const allocationBars = await drawnBars(page, 'trend-allocations');
+      expect(bySeries(allocationBars)).toEqual({
+        ...Object.fromEntries(shown.map((hub) => [hub, hubValues(hub)])),
+        other: MONTH.map((day) => sumOf(others.map((hub) => day.byHub[hub]!))),
+      });
+      for (const day of days) {
+        const stack = allocationBars.filter((bar) => bar.day === day);
+        expect(stack).toHaveLength(7);
+        for (let index = 1; index < stack.length; index++) {
+          expect(stack[index]!.y + stack[index]!.height).toBeCloseTo(stack[index - 1]!.y, 1);
+        }
+      }
+      expect(await legendOf(page, 'trend-allocations')).toEqual([
+        ...shown.map((hub) => [hub, sumOf(hubValues(hub)).toLocaleString('en-US')]),
+        ['Other hubs (3)', sumOf(others.flatMap(hubValues)).toLocaleString('en-US')],
+      ]);
+      const rejected = sumOf(MONTH.map((day) => day.rejected));
+      expect(await page.locator('#trend-allocations-note').innerText()).toBe(
+        `last 30 days (UTC) · ${rejected} not assigned · rolled up 2 min ago`,
+      );
+      expect(
+        await page.getByRole('img', { name: /^Daily allocations by hub, / }).getAttribute('aria-label'),
+      ).toContain(`hub-north.azure-devices.net: ${sumOf(hubValues(TREND_HUBS[0]!))} in all`);
+
+      // "Show as table": the same numbers, a row per day; "Show as chart" brings the chart back.
+      const toggle = page.getByTestId('toggle-trend-problems');
+      expect(await toggle.innerText()).toBe('Show as table');
+      await expect(page.getByTestId('trend-problems-table').isHidden()).resolves.toBe(true);
+      await toggle.click();
+      expect(await toggle.innerText()).toBe('Show as chart');
+      await expect(page.getByTestId('trend-problems-chart').isHidden()).resolves.toBe(true);
+      await expect(page.getByTestId('trend-problems-table').isVisible()).resolves.toBe(true);
+      expect(await tableOf(page, 'trend-problems')).toEqual([
+        ['Day (UTC)', 'Opened', 'Resolved'],
+        ...days.map((day, index) => [day, String(opened[index]), String(resolved[index])]),
+        ['Total', String(sumOf(opened)), String(sumOf(resolved))],
+      ]);
+      await toggle.click();
+      expect(await toggle.innerText()).toBe('Show as table');
+      await expect(page.getByTestId('trend-problems-chart').isVisible()).resolves.toBe(true);
+      await expect(page.getByTestId('trend-problems-table').isHidden()).resolves.toBe(true);
+
+      // The allocation table, with a total per day; its view stays a table across refreshes.
+      const allocationToggle = page.getByTestId('toggle-trend-allocations');
+      await allocationToggle.click();
+      const before = await refreshes(page);
+      await page.getByTestId('refresh-now').click();
+      await waitForRefresh(page, before + 1);
+      await expect(page.getByTestId('trend-allocations-table').isVisible()).resolves.toBe(true);
+      await expect(page.getByTestId('trend-allocations-chart').isHidden()).resolves.toBe(true);
+      expect(await allocationToggle.innerText()).toBe('Show as chart');
+      const format = (value: number) => value.toLocaleString('en-US');
+      const rowOf = (values: number[]) => [...values, sumOf(values)].map(format);
+      expect(await tableOf(page, 'trend-allocations')).toEqual([
+        ['Day (UTC)', ...shown, 'Other hubs (3)', 'Total'],
+        ...MONTH.map((counts, index) => [
+          days[index]!,
+          ...rowOf([
+            ...shown.map((hub) => counts.byHub[hub]!),
+            sumOf(others.map((hub) => counts.byHub[hub]!)),
+          ]),
+        ]),
+        ['Total', ...rowOf([...shown.map((hub) => sumOf(hubValues(hub))), sumOf(others.flatMap(hubValues))])],
+      ]);
+      // The problems chart kept its own view.
+      await expect(page.getByTestId('trend-problems-chart').isVisible()).resolves.toBe(true);
+
+      // The hostile hub name is text in the legend and the table, never markup.
+      expect(await page.getByTestId('trend-allocations').getByText(HOSTILE_ID, { exact: true }).count()).toBe(
+        2,
+      );
+      expect(await page.locator('img').count()).toBe(0);
+      expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__injected)).toBeUndefined();
+      expect(consoleErrors).toEqual([]);
+      expect(await cspViolations()).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('says there is no data when the window holds none', async () => {
+    const { context, page, consoleErrors } = await watchedPage();
+    const zero: TrendDay = { opened: 0, resolved: 0, byHub: {}, rejected: 0 };
+    let answer: unknown = trendsView(
+      Array.from({ length: 30 }, () => ({ ...zero, byHub: { [TREND_HUBS[0]!]: 0 } })),
+    );
+    const noData = async () => ({
+      problems: await textOf(page, 'trend-problems'),
+      allocations: await textOf(page, 'trend-allocations'),
+      bars: await page.getByTestId('trend-bar').count(),
+      charts: await page.locator('svg.trend').count(),
+      toggles: [
+        await page.getByTestId('toggle-trend-problems').isHidden(),
+        await page.getByTestId('toggle-trend-allocations').isHidden(),
+      ],
+    });
+    const NONE = {
+      problems: 'No problems opened or resolved in the last 30 days.',
+      allocations: 'No allocations in the last 30 days.',
+      bars: 0,
+      charts: 0,
+      toggles: [true, true],
+    };
+    try {
+      await routeTrends(page, () => answer);
+      await page.goto(`${host.baseUrl}/api/dashboard?code=${KEY}`);
+      await waitForRefresh(page, 1);
+      expect(await noData()).toEqual(NONE); // every day zero
+
+      answer = { ...trendsView([], 30), updatedAt: { problems: null, allocations: null } };
+      await page.getByTestId('refresh-now').click();
+      await waitForRefresh(page, 2);
+      expect(await noData()).toEqual(NONE); // no days at all
+      expect(await page.locator('#trend-problems-note').innerText()).toBe('last 30 days (UTC)');
+
+      // Requests came, but none assigned a hub; problems on one day draw their chart.
+      answer = trendsView([
+        ...Array.from({ length: 29 }, () => ({ ...zero, rejected: 2 })),
+        { ...zero, opened: 1 },
+      ]);
+      await page.getByTestId('refresh-now').click();
+      await waitForRefresh(page, 3);
+      expect(await textOf(page, 'trend-allocations')).toBe(
+        'No device was assigned to a hub in the last 30 days (58 requests rejected or invalid).',
+      );
+      expect(bySeries(await drawnBars(page, 'trend-problems'))).toEqual({
+        opened: [...Array<number>(29).fill(0), 1],
+        resolved: Array<number>(30).fill(0),
+      });
+      expect(await page.getByTestId('trend-problems-chart').getByTestId('y-tick').allTextContents()).toEqual([
+        '0',
+        '1',
+      ]);
+      await expect(page.getByTestId('toggle-trend-problems').isVisible()).resolves.toBe(true);
+      await expect(page.getByTestId('toggle-trend-allocations').isHidden()).resolves.toBe(true);
+      expect(consoleErrors).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('keeps the charts under a banner when /api/trends fails', async () => {
+    const { context, page, consoleErrors } = await watchedPage();
+    let status = 200;
+    try {
+      await page.route('**/api/trends*', (route) =>
+        status === 200
+          ? route.fulfill({ json: trendsView(MONTH) })
+          : route.fulfill({ status, json: { error: 'The trends table cannot be read right now.' } }),
+      );
+      await page.goto(`${host.baseUrl}/api/dashboard?code=${KEY}`);
+      await waitForRefresh(page, 1);
+      const drawn = await drawnBars(page, 'trend-allocations');
+      status = 503;
+      await page.getByTestId('refresh-now').click();
+      await waitForRefresh(page, 2);
+      for (const banner of ['banner-trend-problems', 'banner-trend-allocations']) {
+        await expect(page.getByTestId(banner).innerText()).resolves.toMatch(
+          /^Could not load \/api\/trends \(HTTP 503: The trends table cannot be read right now\.\)\. Showing the data from \d\d:\d\d:\d\d UTC\.$/,
+        );
+      }
+      expect(await drawnBars(page, 'trend-allocations')).toEqual(drawn);
+      await expect(page.getByTestId('toggle-trend-allocations').isVisible()).resolves.toBe(true);
+      expect(await textOf(page, 'last-updated')).toMatch(/ · 1 failed$/);
+      expect(consoleErrors.filter((text) => !/status of 503/.test(text))).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it('shows a notice on an app without trends (404), and the rest of the page still works', async () => {
+    const { context, page } = await watchedPage();
+    try {
+      await page.route('**/api/trends*', (route) => route.fulfill({ status: 404, body: '' }));
+      await page.goto(`${host.baseUrl}/api/dashboard?code=${KEY}`);
+      await waitForRefresh(page, 1);
+      for (const banner of ['banner-trend-problems', 'banner-trend-allocations']) {
+        await expect(page.getByTestId(banner).innerText()).resolves.toBe(
+          'Not available: this app does not serve /api/trends (HTTP 404).',
+        );
+      }
+      expect(await textOf(page, 'trend-problems')).toBe('No data.');
+      expect(await textOf(page, 'trend-allocations')).toBe('No data.');
+      await expect(page.getByTestId('toggle-trend-problems').isHidden()).resolves.toBe(true);
+      await expect(page.getByTestId('toggle-trend-allocations').isHidden()).resolves.toBe(true);
+      expect(
+        await page
+          .locator('section[data-source="trends"]')
+          .evaluateAll((sections) => sections.map((section) => section.getAttribute('data-state'))),
+      ).toEqual(['unavailable', 'unavailable']);
+      expect(await textOf(page, 'count-open')).toBe(String(expected.filter((row) => row.open).length + 1));
+      expect(await page.getByTestId('hub-bar').count()).toBe(Object.keys(assigned).length);
+      await expect(page.getByTestId('banner-status').isHidden()).resolves.toBe(true);
+      expect(await textOf(page, 'last-updated')).toMatch(/^Updated \d\d:\d\d:\d\d UTC$/);
+    } finally {
+      await context.close();
     }
   });
 });

@@ -1,10 +1,13 @@
 // Keeps infra/ (Bicep, azd) in step with the code: every app setting the code reads (settingsSchema in
 // src/settings.ts) is set on the Function App, every app setting set there is read by the code or the platform,
-// and azd's files (main.parameters.json, azure.yaml, the hooks) agree with main.bicep.
+// and azd's files (main.parameters.json, azure.yaml, the hooks) agree with main.bicep. The alert rules query the
+// event name and fields the audit's run line really writes (src/audit/scan/run-log-line.ts).
 // Bicep cannot be compiled here, so the files are read as text: bicep-text.ts lists what that reader misses.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DEPLOY_DIR } from '../../dev/deploy-package/stage';
+import { runOutcomeSchema, type ScanRunRow } from '../../src/audit/rows/tables';
+import { AUDIT_SCAN_RUN_EVENT, scanRunLine } from '../../src/audit/scan/run-log-line';
 import { readSettings, settingsSchema } from '../../src/settings';
 import '../../src/functions/allocate';
 import { stopRegisteredApp, triggerOf } from '../support/registered-functions';
@@ -247,6 +250,7 @@ describe('infra/main.bicep and main.parameters.json', () => {
       'Monitoring Metrics Publisher': '3913510d-42f4-4e42-8a64-420c390055eb',
       'Device Provisioning Service Data Reader': '10745317-c249-44a1-a5ce-3a4353c0bbd8',
       'IoT Hub Data Reader': 'b447c946-2db7-41ec-983d-d8bf3b1c77e3',
+      'EventGrid Data Sender': 'd5a91429-5739-47e2-a06b-3470a27159e7',
     };
     const granted = Object.entries(roles).filter(([, id]) => allCode.includes(`'${id}'`));
     expect(Object.fromEntries(granted)).toEqual(roles);
@@ -320,6 +324,162 @@ describe('infra/app/iot-hub-access.bicep', () => {
     );
     expect(value('HUB_LOAD_HUBS')).toBe("join(map(hubNames, name => '${name}.azure-devices.net'), ',')");
     expect(value('HUB_LOAD_CONNECTION_STRINGS')).toBe("''");
+  });
+});
+
+describe('infra/app/alerts.bicep', () => {
+  const alerts = bicepFiles.get('infra/app/alerts.bicep')!;
+  /** The common start of every query: a ''' string, so taken as it is. */
+  const scanRunLines = /var scanRunLines = '''\n?([\s\S]*?)'''/.exec(alerts.code)?.[1] ?? '';
+  /** Each entry of `var rules`, as its properties' source text. */
+  const rules = (/var rules = \[([\s\S]*?)\n\]/.exec(alerts.code)?.[1] ?? '')
+    .split(/\n {2}\{\n/)
+    .filter((block) => block.trim() !== '')
+    .map((block) => {
+      const entries = [...block.matchAll(/^ {4}(\w+): (.+)$/gm)].map((m) => [m[1]!, m[2]!.trim()]);
+      return Object.fromEntries(entries) as Record<string, string>;
+    });
+  const text = (literal: string | undefined) =>
+    (literal ?? '').replace(/^'|'$/g, '').replace('${scanRunLines}', scanRunLines).replace(/\\n/g, '\n');
+  const rule = (name: string) => rules.find((r) => r.name === `'${name}'`)!;
+  const queryOf = (name: string) => text(rule(name).query);
+  const line = scanRunLine({
+    partitionKey: 'runs',
+    rowKey: 'k',
+    runId: 'r',
+    startedAt: new Date(0),
+    endedAt: new Date(0),
+    durationMs: 0,
+    outcome: 'failed',
+    detail: 'd',
+    enrollmentGroupsRead: 0,
+    individualEnrollmentsRead: 0,
+    registrationsRead: 0,
+    problemsSeen: 0,
+    problemsFound: 0,
+    problemsResolved: 0,
+    entitiesWritten: 0,
+    dpsOperations: 0,
+    throttled429: 0,
+    dpsRetries: 0,
+  } satisfies ScanRunRow);
+
+  it('has the three rules of the issue, as log alerts on the workspace the app logs to', () => {
+    expect(rules.map((r) => r.name)).toEqual(["'new-problems'", "'scan-failed'", "'no-completed-scan'"]);
+    expect(alerts.resources).toContainEqual({
+      symbol: 'rule',
+      type: 'Microsoft.Insights/scheduledQueryRules',
+      apiVersion: '2023-12-01',
+      existing: false,
+    });
+    expect(alerts.code).toMatch(/kind: 'LogAlert'/);
+    expect(alerts.code).toMatch(/scopes: \[workspaceId\]/);
+    expect(alerts.code).toMatch(
+      /metricMeasureColumn: r\.measure\s*operator: r\.operator\s*threshold: r\.threshold/,
+    );
+    expect(main.modules).toContainEqual({ symbol: 'alerts', path: 'app/alerts.bicep' });
+    expect(main.code).toMatch(/workspaceId: monitoring\.outputs\.logAnalyticsWorkspaceId/);
+    expect(bicepFiles.get('infra/core/monitoring.bicep')!.outputs).toContainEqual({
+      name: 'logAnalyticsWorkspaceId',
+      type: 'string',
+      expression: 'logAnalytics.id',
+    });
+  });
+
+  it('queries AppTraces for the event name and the fields the run line really writes', () => {
+    expect(scanRunLines).toMatch(/^AppTraces\n/);
+    expect(scanRunLines).toContain(`| where Message has '${AUDIT_SCAN_RUN_EVENT}'`);
+    expect(scanRunLines).toContain(`| where tostring(e.event) == '${AUDIT_SCAN_RUN_EVENT}'`);
+    for (const r of rules) {
+      const query = text(r.query);
+      const fields = [...query.matchAll(/\be\.(\w+)/g)].map((m) => m[1]!);
+      const outcomes = [...query.matchAll(/e\.outcome\) == "(\w+)"/g)].map((m) => m[1]!);
+      const measured = /\| summarize (\w+) = /.exec(query)?.[1];
+      expect({ rule: r.name, unknownFields: fields.filter((field) => !(field in line)) }).toEqual({
+        rule: r.name,
+        unknownFields: [],
+      });
+      expect(outcomes.every((outcome) => runOutcomeSchema.safeParse(outcome).success)).toBe(true);
+      expect({ rule: r.name, measure: `'${measured}'` }).toEqual({ rule: r.name, measure: r.measure });
+      expect(query).not.toMatch(/\| summarize .* by /); // one row, also when nothing matched
+    }
+  });
+
+  it('alerts on new problems, on a failed run, and on no completed run in noCompletedScanHours', () => {
+    expect(queryOf('new-problems')).toMatch(/\| summarize newProblems = sum\(toint\(e\.newProblems\)\)$/);
+    expect(rule('new-problems')).toMatchObject({ operator: "'GreaterThan'", threshold: '0' });
+    expect(queryOf('scan-failed')).toMatch(
+      /\| where tostring\(e\.outcome\) == "failed"\n\| summarize failedRuns = count\(\)$/,
+    );
+    expect(rule('scan-failed')).toMatchObject({ operator: "'GreaterThan'", threshold: '0' });
+    expect(queryOf('no-completed-scan')).toMatch(
+      /\| where tostring\(e\.outcome\) == "completed"\n\| summarize completedRuns = count\(\)$/,
+    );
+    expect(rule('no-completed-scan')).toMatchObject({
+      operator: "'LessThan'",
+      threshold: '1',
+      window: "'PT${noCompletedScanHours}H'",
+    });
+    // Log search alerts look back at most two days: learn.microsoft.com/azure/azure-monitor/alerts/alerts-create-log-alert-rule
+    const hours = /((?:@\w+\([^)]*\)\s*)+)param noCompletedScanHours int = (\d+)/.exec(main.code);
+    expect(hours?.[1]).toMatch(/@minValue\(1\)\s*@maxValue\(48\)/);
+    expect(hours?.[2]).toBe('6');
+    expect(main.code).toMatch(/noCompletedScanHours: noCompletedScanHours/);
+  });
+
+  it("e-mails alertEmail through an action group, and deploys none when it's empty", () => {
+    expect(main.params).toContainEqual({ name: 'alertEmail', type: 'string', hasDefault: true });
+    expect(main.code).toMatch(/param alertEmail string = ''/);
+    expect(main.code).toMatch(/alertEmail: alertEmail/);
+    expect(alerts.resources).toContainEqual({
+      symbol: 'actionGroup',
+      type: 'Microsoft.Insights/actionGroups',
+      apiVersion: '2023-01-01',
+      existing: false,
+    });
+    expect(alerts.code).toMatch(
+      /actionGroups@2023-01-01' = if \(!empty\(alertEmail\)\) \{\s*name: actionGroupName\s*location: 'Global'/,
+    );
+    expect(alerts.code).toMatch(/emailAddress: alertEmail/);
+    const shortName = /groupShortName: '([^']*)'/.exec(alerts.code)?.[1];
+    expect(shortName?.length).toBeLessThanOrEqual(12); // learn.microsoft.com/azure/templates/microsoft.insights/actiongroups
+    expect(alerts.code).toMatch(
+      /actionGroups: empty\(alertEmail\) \? \[\] : \[resourceId\('Microsoft\.Insights\/actionGroups', actionGroupName\)\]/,
+    );
+  });
+});
+
+describe('infra/app/events-topic.bicep', () => {
+  const value = (name: string) => appSettings.find((setting) => setting.name === name)?.value;
+
+  it('creates the events topic only when events are enabled, and points EVENTS_TOPIC_ENDPOINT at it without a key', () => {
+    const topic = bicepFiles.get('infra/app/events-topic.bicep')!;
+    expect(main.params).toContainEqual({ name: 'eventsEnabled', type: 'bool', hasDefault: true });
+    expect(main.code).toMatch(/param eventsEnabled bool = false/);
+    expect(main.modules).toContainEqual({ symbol: 'eventsTopic', path: 'app/events-topic.bicep' });
+    expect(main.code).toMatch(
+      /module eventsTopic '[^']+' = if \(eventsEnabled\) \{[\s\S]*?senderPrincipalId: identity\.outputs\.principalId/,
+    );
+    expect(value('EVENTS_TOPIC_ENDPOINT')).toBe("eventsEnabled ? eventsTopic.outputs.endpoint : ''");
+    expect(value('EVENTS_TOPIC_KEY')).toBe("''");
+    expect(topic.resources).toContainEqual({
+      symbol: 'topic',
+      type: 'Microsoft.EventGrid/topics',
+      apiVersion: '2025-02-15',
+      existing: false,
+    });
+    // The SDK publishes as 'CloudEvent'; the topic must take that schema (docs/events-contract.md §2.1, §5).
+    expect(topic.code).toMatch(/inputSchema: 'CloudEventSchemaV1_0'/);
+    expect(topic.code).toMatch(/disableLocalAuth: true/);
+    expect(topic.code).toMatch(/var eventGridDataSender = 'd5a91429-5739-47e2-a06b-3470a27159e7'/);
+    expect(topic.code).toMatch(
+      /name: guid\(topic\.id, senderPrincipalId, eventGridDataSender\)\s*scope: topic\s*properties: \{\s*roleDefinitionId: subscriptionResourceId\('Microsoft\.Authorization\/roleDefinitions', eventGridDataSender\)\s*principalId: senderPrincipalId\s*principalType: 'ServicePrincipal'/,
+    );
+    expect(topic.outputs).toContainEqual({
+      name: 'endpoint',
+      type: 'string',
+      expression: 'topic.properties.endpoint',
+    });
   });
 });
 

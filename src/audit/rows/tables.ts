@@ -184,7 +184,13 @@ export const scanRunRowSchema = z.object({
   problemsSeen: count,
   /** Problems new or reopened in this run. */
   problemsFound: count,
+  /** JSON object of problemsFound by status, e.g. `{"failed":2}` (rows of earlier versions have none). */
+  problemsFoundByStatus: optionalString,
+  /** JSON object of problemsFound by DPS error code, `none` for problems without one: `{"400209":2,"none":1}`. */
+  problemsFoundByErrorCode: optionalString,
   problemsResolved: count,
+  /** Open problem rows when the run ended; absent when they could not be counted. */
+  openProblems: count.optional(),
   entitiesWritten: count,
   dpsOperations: count,
   throttled429: count,

@@ -21,12 +21,23 @@ export interface PassSettings {
   lastSeenRefreshMs: number;
 }
 
-/** What a run counts; reported in its scan-run row. */
+/** What a run counts; reported in its scan-run row and its log line (run-log-line.ts). */
 export interface ProblemCounters {
   registrationsRead: number;
   problemsSeen: number;
   problemsFound: number;
+  /** problemsFound by the problem's status. */
+  problemsFoundByStatus: Map<string, number>;
+  /** problemsFound by DPS error code; `none` for problems without one (unassigned, disabled, assigning). */
+  problemsFoundByErrorCode: Map<string, number>;
   problemsResolved: number;
+}
+
+/** The key of a problem without a DPS error code in problemsFoundByErrorCode. */
+export const NO_ERROR_CODE = 'none';
+
+function increment(counts: Map<string, number>, key: string): void {
+  counts.set(key, (counts.get(key) ?? 0) + 1);
 }
 
 export interface ObservedRegistration {
@@ -82,7 +93,15 @@ export class PartitionPass {
   private apply(rowKey: string, change: RowChange | undefined): void {
     if (!change) return;
     this.rows.set(rowKey, change.problem);
-    if (change.kind === 'new' || change.kind === 'reopened') this.counters.problemsFound++;
+    if (change.kind === 'new' || change.kind === 'reopened') {
+      const { status, errorCode } = change.problem;
+      this.counters.problemsFound++;
+      increment(this.counters.problemsFoundByStatus, status);
+      increment(
+        this.counters.problemsFoundByErrorCode,
+        errorCode === undefined ? NO_ERROR_CODE : String(errorCode),
+      );
+    }
     if (change.kind === 'resolved') this.counters.problemsResolved++;
   }
 

@@ -3,10 +3,12 @@
 // the lease held by another is `skipped`.
 import { randomUUID } from 'node:crypto';
 import { setMaxListeners } from 'node:events';
+import { odata } from '@azure/data-tables';
 import type { DpsClient, DpsClientStats } from '../../dps/client';
 import { systemClock, type Clock } from '../../dps/clock';
 import { DpsThrottledError, DpsTransientError } from '../../dps/errors';
 import { redactSecrets } from '../../dps/redact';
+import { isStorageStatus } from '../../storage/errors';
 import { runRowKey } from '../rows/keys';
 import { RUNS_PARTITION, type RunOutcome, type ScanRunRow } from '../rows/tables';
 import type { AuditStore } from '../store';
@@ -74,6 +76,8 @@ function newCounters(): RunCounters {
     registrationsRead: 0,
     problemsSeen: 0,
     problemsFound: 0,
+    problemsFoundByStatus: new Map(),
+    problemsFoundByErrorCode: new Map(),
     problemsResolved: 0,
   };
 }
@@ -147,6 +151,7 @@ export async function runScan(deps: ScanDependencies, options: ScanOptions): Pro
     clearTimeout(deadlineTimer);
   }
   const row = runRow(invocation, result, cursor);
+  row.openProblems = await countOpenProblems(invocation);
   await recordRun(invocation, row);
   return row;
 }
@@ -268,7 +273,8 @@ async function releaseLease(
 
 /** The scans table's row of this run. */
 function runRow(invocation: Invocation, result: RunResult, cursor: ScanCursor | undefined): ScanRunRow {
-  const { deps, runId, startedAtMs, now, dpsBefore, writtenBefore, counters } = invocation;
+  const { deps, runId, startedAtMs, now, dpsBefore, writtenBefore } = invocation;
+  const { problemsFoundByStatus, problemsFoundByErrorCode, ...counters } = invocation.counters;
   const endedAtMs = now();
   const dpsAfter = deps.dps.stats();
   return {
@@ -282,12 +288,40 @@ function runRow(invocation: Invocation, result: RunResult, cursor: ScanCursor | 
     outcome: result.outcome,
     detail: result.detail,
     ...counters,
+    problemsFoundByStatus: JSON.stringify(Object.fromEntries(problemsFoundByStatus)),
+    problemsFoundByErrorCode: JSON.stringify(Object.fromEntries(problemsFoundByErrorCode)),
     entitiesWritten: deps.store.entitiesWritten - writtenBefore,
     dpsOperations: dpsAfter.operations - dpsBefore.operations,
     throttled429: dpsAfter.throttled - dpsBefore.throttled,
     dpsRetries: dpsAfter.retries - dpsBefore.retries,
     resumeFrom: result.outcome === 'resumable' ? cursor?.describe() : undefined,
   };
+}
+
+/**
+ * The open problem rows after the run, for the run's row and log line: the filter problemSummary counts
+ * (src/audit/read/overview.ts), PartitionKey only. Table storage has no index on `open`, so this is a scan of the
+ * problems table on the server, one request per 1,000 rows; the table has a row per problem device (open or
+ * resolved), not per device. Undefined when storage does not answer.
+ */
+async function countOpenProblems({ deps, log }: Invocation): Promise<number | undefined> {
+  const { store } = deps;
+  const pages = store
+    .client('problems')
+    .listEntities({ queryOptions: { filter: odata`open eq ${true}`, select: ['PartitionKey'] } })
+    .byPage({ maxPageSize: 1000 });
+  let open = 0;
+  try {
+    for (;;) {
+      const page = await store.call('listEntities', 'problems', () => pages.next());
+      if (page.done) return open;
+      open += page.value.length;
+    }
+  } catch (error) {
+    if (isStorageStatus(error, 404)) return 0; // no problems table yet
+    log('warn', `Could not count the open problems: ${describe(error)}`);
+    return undefined;
+  }
 }
 
 /** The run's row; a run that cannot record itself still returns it (and the timer's log line has it). */

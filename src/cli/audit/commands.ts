@@ -38,6 +38,7 @@ import {
 import { EXIT } from '../shared/exit-codes';
 import type { CliIo } from '../shared/io';
 import { UsageError } from '../shared/usage-error';
+import { eventsCommand } from './events-command';
 import { settingsEnvironment } from './local-settings';
 import { ProgressLine, ScanProgressTracker, type ProgressStream } from './progress';
 import {
@@ -395,6 +396,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   scan,
   decisions,
   hubs,
+  events: eventsCommand,
 };
 
 /** The usage of one command, for `<command> --help`. */

@@ -65,6 +65,16 @@ export type HubLoadEntry = Answer<
   | 'lastError'
 >;
 
+/**
+ * GET /api/trends?days=N: the daily roll-up over the last N UTC days, every day present (zeros when nothing
+ * happened), oldest first; `updatedAt` says when each half was last written.
+ */
+export type Trends = Answer<'days' | 'from' | 'to' | 'problems' | 'allocations' | 'hubs' | 'updatedAt'>;
+/** A day of problems: `opened` and `resolved` each hold a `total` (and breakdowns the page does not draw). */
+export type TrendProblemDay = Answer<'day' | 'opened' | 'resolved'>;
+/** A day of allocation requests: `byOutcome` like Outcomes, `byHub` a count per hub host name. */
+export type TrendAllocationDay = Answer<'day' | 'total' | 'byOutcome' | 'byHub'>;
+
 /** One page of a list endpoint: `next` is the link to the following page, if any. */
 export type ListPage = Answer<'items' | 'next'>;
 

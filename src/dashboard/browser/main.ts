@@ -27,6 +27,9 @@ import type {
   Summary,
   Transition,
   Transitions,
+  TrendAllocationDay,
+  TrendProblemDay,
+  Trends,
 } from './answers';
 
 /** A JSON endpoint and the sections it fills. */
@@ -65,6 +68,7 @@ const SVG_NS = 'http://www.w3.org/2000/svg';
 const REQUEST_TIMEOUT_MS = 20000;
 const MAX_HUBS = 20;
 const MAX_DECISION_ROWS = 15;
+const TREND_DAYS = 30;
 const numberFormat = new Intl.NumberFormat('en-US');
 
 const SOURCES: readonly Source[] = [
@@ -81,6 +85,7 @@ const SOURCES: readonly Source[] = [
     pages: 5,
   },
   { name: 'hubLoad', path: 'hubs', render: renderHubLoad, optional: true },
+  { name: 'trends', path: `trends?days=${TREND_DAYS}`, render: renderTrends, optional: true },
 ];
 /** When each source last loaded and drew. */
 const lastGood = new Map<string, Date>();
@@ -592,6 +597,385 @@ function renderHubLoad(answer: HubLoad): void {
   );
 }
 
+// ---- trends: the daily roll-up as SVG bar charts, each with a table of the same numbers ----
+
+/** One series of a trend chart: its legend and column name, its colour class (style.ts), a count per day. */
+interface Series {
+  /** data-series of its bars and legend entry. */
+  readonly key: string;
+  readonly name: string;
+  readonly colour: string;
+  readonly values: readonly number[];
+}
+
+interface TrendChart {
+  /** The id of the chart's holder, which its toggle button names in data-toggle-for. */
+  readonly id: string;
+  /** The SVG's <title>, and the start of its aria-label. */
+  readonly title: string;
+  /** What a bar counts, for the tooltips ("problems", "allocations"). */
+  readonly unit: string;
+  readonly days: readonly string[];
+  readonly series: readonly Series[];
+  /** Stacked bars (their sum means something: a Total column) or bars side by side. */
+  readonly stacked: boolean;
+  /** What the chart area says when every count is zero. */
+  readonly empty: string;
+}
+
+type TrendView = 'chart' | 'table';
+
+/** Hubs drawn as series of their own; the rest are summed as "other hubs" (colours k-0 to k-5 in style.ts). */
+const MAX_TREND_HUBS = 6;
+const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+const TREND_CHART = { width: 640, height: 230, left: 50, right: 6, top: 10, bottom: 38 } as const;
+/** Whether each trend chart shows its SVG or its table: kept across refreshes, changed by its toggle button. */
+const trendViews = new Map<string, TrendView>();
+
+/** The entries with a UTC day (YYYY-MM-DD), oldest first, one per day; a year at most, whatever came back. */
+function dailyEntries(value: unknown): Array<{ day: string; entry: Json }> {
+  const days = new Map<string, Json>();
+  for (const entry of list(value)) {
+    if (typeof entry.day === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(entry.day)) days.set(entry.day, entry);
+  }
+  return [...days.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : 1))
+    .slice(-366)
+    .map(([day, entry]) => ({ day, entry }));
+}
+
+/** "Nov 8" for 2026-11-08: months by name, no locale in between. */
+function dayLabel(day: string): string {
+  return `${MONTHS[Number(day.slice(5, 7)) - 1] ?? day.slice(5, 7)} ${Number(day.slice(8, 10))}`;
+}
+
+function sum(values: readonly number[]): number {
+  return values.reduce((total, value) => total + value, 0);
+}
+
+/** The y axis's ticks: from 0 in steps of 1, 2 or 5 times a power of ten, up to a round maximum >= peak. */
+function yTicks(peak: number): number[] {
+  const rough = Math.max(peak, 1) / 5;
+  const magnitude = 10 ** Math.floor(Math.log10(rough));
+  const step = Math.max(1, ([1, 2, 5, 10].find((m) => m * magnitude >= rough) ?? 10) * magnitude);
+  const ticks: number[] = [];
+  for (let tick = 0; tick < peak + step; tick += step) ticks.push(tick);
+  return ticks;
+}
+
+const round2 = (value: number) => Math.round(value * 100) / 100;
+
+function problemTrend(entries: Array<{ day: string; entry: TrendProblemDay }>, span: string): TrendChart {
+  const total = (side: unknown) => count(isObject(side) ? side.total : undefined);
+  return {
+    id: 'trend-problems',
+    title: 'Problems opened and resolved per day',
+    unit: 'problems',
+    days: entries.map(({ day }) => day),
+    series: [
+      {
+        key: 'opened',
+        name: 'Opened',
+        colour: 'k-opened',
+        values: entries.map(({ entry }) => total(entry.opened)),
+      },
+      {
+        key: 'resolved',
+        name: 'Resolved',
+        colour: 'k-resolved',
+        values: entries.map(({ entry }) => total(entry.resolved)),
+      },
+    ],
+    stacked: false,
+    empty: `No problems opened or resolved ${span}.`,
+  };
+}
+
+/**
+ * Allocations per hub per day: the busiest hubs by their total over the window, the rest as one series.
+ * `refused` counts the requests that assigned no hub, for the message when no hub got any.
+ */
+function allocationTrend(
+  entries: Array<{ day: string; entry: TrendAllocationDay }>,
+  refused: number,
+  span: string,
+): TrendChart {
+  const perDay = entries.map(({ entry }) => {
+    const hubs = new Map<string, number>();
+    if (isObject(entry.byHub)) {
+      for (const [hub, value] of Object.entries(entry.byHub)) if (hub) hubs.set(hub, count(value));
+    }
+    return hubs;
+  });
+  const totals = new Map<string, number>();
+  for (const hubs of perDay) for (const [hub, n] of hubs) totals.set(hub, (totals.get(hub) ?? 0) + n);
+  const ranked = [...totals.entries()]
+    .filter(([, n]) => n > 0)
+    .sort(([a, x], [b, y]) => y - x || (a < b ? -1 : 1))
+    .map(([hub]) => hub);
+  // An "other" series of one hub would hide a name for nothing.
+  const shown = ranked.length > MAX_TREND_HUBS + 1 ? ranked.slice(0, MAX_TREND_HUBS) : ranked;
+  const rest = ranked.slice(shown.length);
+  const series: Series[] = shown.map((hub, index) => ({
+    key: hub,
+    name: hub,
+    colour: `k-${index}`,
+    values: perDay.map((hubs) => hubs.get(hub) ?? 0),
+  }));
+  if (rest.length > 0) {
+    series.push({
+      key: 'other',
+      name: `Other hubs (${rest.length})`,
+      colour: 'k-other',
+      values: perDay.map((hubs) => sum(rest.map((hub) => hubs.get(hub) ?? 0))),
+    });
+  }
+  return {
+    id: 'trend-allocations',
+    title: 'Daily allocations by hub',
+    unit: 'allocations',
+    days: entries.map(({ day }) => day),
+    series,
+    stacked: true,
+    empty:
+      refused > 0
+        ? `No device was assigned to a hub ${span} (${formatCount(refused)} requests rejected or invalid).`
+        : `No allocations ${span}.`,
+  };
+}
+
+/** A day's allocation requests that assigned no hub. */
+function notAssigned(entry: TrendAllocationDay): number {
+  const outcomes: Outcomes = isObject(entry.byOutcome) ? entry.byOutcome : {};
+  return count(outcomes.rejected) + count(outcomes['invalid-request']);
+}
+
+function renderTrends(answer: Trends): void {
+  const days = typeof answer.days === 'number' && Number.isInteger(answer.days) ? count(answer.days) : 0;
+  const span = days === 1 ? 'today' : days > 1 ? `in the last ${days} days` : 'in this window';
+  const window = days === 1 ? 'today (UTC)' : days > 1 ? `last ${days} days (UTC)` : 'days in UTC';
+  const updated: Answer<'problems' | 'allocations'> = isObject(answer.updatedAt) ? answer.updatedAt : {};
+  const rolledUp = (value: unknown) => {
+    const moment = date(value);
+    return moment ? ` · rolled up ${ago(moment)}` : '';
+  };
+  const allocations = dailyEntries(answer.allocations);
+  const refused = sum(allocations.map(({ entry }) => notAssigned(entry)));
+  drawTrend(problemTrend(dailyEntries(answer.problems), span));
+  drawTrend(allocationTrend(allocations, refused, span));
+  setText('trend-problems-note', `${window}${rolledUp(updated.problems)}`);
+  setText(
+    'trend-allocations-note',
+    `${window}${refused > 0 ? ` · ${formatCount(refused)} not assigned` : ''}${rolledUp(updated.allocations)}`,
+  );
+}
+
+function toggleOf(id: string): HTMLButtonElement | null {
+  return document.querySelector<HTMLButtonElement>(`button[data-toggle-for="${id}"]`);
+}
+
+/** Draws a trend chart and its table (one of them hidden, as its toggle says), or says there is nothing to draw. */
+function drawTrend(chart: TrendChart): void {
+  const holder = byId(chart.id);
+  const toggle = toggleOf(chart.id);
+  clear(holder);
+  if (chart.days.length === 0 || sum(chart.series.map((series) => sum(series.values))) === 0) {
+    holder.appendChild(testId(el('p', 'empty', chart.empty), `${chart.id}-empty`));
+    if (toggle) toggle.hidden = true;
+    return;
+  }
+  holder.appendChild(el('div', 'trend-figure', [trendSvg(chart), trendLegend(chart)]));
+  holder.appendChild(el('div', 'scroll trend-table', trendTable(chart)));
+  if (toggle) toggle.hidden = false;
+  showTrendView(chart.id, trendViews.get(chart.id) ?? 'chart');
+}
+
+function showTrendView(id: string, view: TrendView): void {
+  trendViews.set(id, view);
+  const holder = byId(id);
+  holder.setAttribute('data-view', view);
+  holder.querySelectorAll<HTMLElement>('.trend-figure').forEach((node) => (node.hidden = view !== 'chart'));
+  holder.querySelectorAll<HTMLElement>('.trend-table').forEach((node) => (node.hidden = view !== 'table'));
+  const toggle = toggleOf(id);
+  if (toggle) toggle.textContent = view === 'chart' ? 'Show as table' : 'Show as chart';
+}
+
+function trendSvg(chart: TrendChart): SVGSVGElement {
+  const { width, height, left, right, top, bottom } = TREND_CHART;
+  const plotWidth = width - left - right;
+  const plotHeight = height - top - bottom;
+  const days = chart.days;
+  const slot = plotWidth / days.length;
+  const dayTotals = days.map((_, index) => sum(chart.series.map((series) => series.values[index] ?? 0)));
+  const peak = chart.stacked
+    ? Math.max(...dayTotals)
+    : Math.max(...chart.series.flatMap((series) => series.values));
+  const ticks = yTicks(peak);
+  const max = ticks[ticks.length - 1] ?? 1;
+  const y = (value: number) => round2(top + plotHeight - (value / max) * plotHeight);
+  const first = days[0] ?? '';
+  const last = days[days.length - 1] ?? '';
+  const totals = chart.series.map((series) => {
+    const most = Math.max(...series.values);
+    const when = dayLabel(days[series.values.indexOf(most)] ?? first);
+    return `${series.name}: ${formatCount(sum(series.values))} in all, at most ${formatCount(most)} a day (${when})`;
+  });
+  const root = svg('svg', {
+    class: 'chart trend',
+    viewBox: `0 0 ${width} ${height}`,
+    role: 'img',
+    'aria-label': `${chart.title}, ${dayLabel(first)} to ${dayLabel(last)} (UTC). ${totals.join('; ')}.`,
+    'data-testid': `${chart.id}-chart`,
+  });
+  root.appendChild(svg('title', {}, chart.title));
+
+  for (const tick of ticks) {
+    root.appendChild(
+      svg('line', { class: 'grid-line', x1: left, x2: width - right, y1: y(tick), y2: y(tick) }),
+    );
+    root.appendChild(
+      svg(
+        'text',
+        { class: 'axis-label', x: left - 6, y: y(tick) + 4, 'text-anchor': 'end', 'data-testid': 'y-tick' },
+        formatCount(tick),
+      ),
+    );
+  }
+  const middle = round2(top + plotHeight / 2);
+  root.appendChild(
+    svg(
+      'text',
+      {
+        class: 'axis-title',
+        x: 12,
+        y: middle,
+        'text-anchor': 'middle',
+        transform: `rotate(-90 12 ${middle})`,
+      },
+      `${chart.unit} per day`,
+    ),
+  );
+  // About seven day labels, always today's (the last); every day keeps its tooltip.
+  const every = Math.ceil(days.length / 7);
+  days.forEach((day, index) => {
+    if ((days.length - 1 - index) % every !== 0) return;
+    const x = round2(left + slot * (index + 0.5));
+    root.appendChild(
+      svg(
+        'text',
+        {
+          class: 'axis-label',
+          x,
+          y: top + plotHeight + 16,
+          'text-anchor': 'middle',
+          'data-testid': 'x-tick',
+        },
+        dayLabel(day),
+      ),
+    );
+  });
+  root.appendChild(
+    svg(
+      'text',
+      { class: 'axis-title', x: left + plotWidth / 2, y: height - 4, 'text-anchor': 'middle' },
+      'day (UTC)',
+    ),
+  );
+
+  days.forEach((day, index) => {
+    const group = svg('g', { 'data-day': day });
+    let base = 0;
+    chart.series.forEach((series, position) => {
+      const value = series.values[index] ?? 0;
+      const barWidth = chart.stacked ? slot * 0.7 : (slot * 0.8) / chart.series.length;
+      const x = chart.stacked
+        ? left + slot * (index + 0.15)
+        : left + slot * (index + 0.1) + barWidth * position;
+      const from = chart.stacked ? base : 0;
+      base = from + value;
+      const bar = svg('rect', {
+        class: `bar ${series.colour}`,
+        x: round2(x),
+        y: y(from + value),
+        width: round2(barWidth),
+        height: round2(y(from) - y(from + value)),
+        'data-testid': 'trend-bar',
+        'data-series': series.key,
+        'data-day': day,
+        'data-value': value,
+      });
+      bar.appendChild(svg('title', {}, `${day} · ${series.name}: ${formatCount(value)} ${chart.unit}`));
+      group.appendChild(bar);
+    });
+    root.appendChild(group);
+  });
+  root.appendChild(svg('line', { class: 'axis', x1: left, x2: width - right, y1: y(0), y2: y(0) }));
+  return root;
+}
+
+function trendLegend(chart: TrendChart): HTMLUListElement {
+  const legend = testId(el('ul', 'legend'), 'legend');
+  for (const series of chart.series) {
+    const entry = el('li', null, [
+      el('span', `swatch ${series.colour}`),
+      el('span', 'legend-name', series.name),
+      testId(el('span', 'legend-total', formatCount(sum(series.values))), 'legend-total'),
+    ]);
+    entry.setAttribute('data-series', series.key);
+    legend.appendChild(testId(entry, 'legend-entry'));
+  }
+  return legend;
+}
+
+/** The chart's numbers: a row per day, a column per series (and their total when the bars are stacked). */
+function trendTable(chart: TrendChart): HTMLTableElement {
+  const withTotal = chart.stacked && chart.series.length > 1;
+  const header = (name: string, className: string | null) => {
+    const th = el('th', className, name);
+    th.scope = 'col';
+    return th;
+  };
+  const rowHead = (name: string) => {
+    const th = el('th', 'day', name);
+    th.scope = 'row';
+    return th;
+  };
+  const rows = chart.days.map((day, index) => {
+    const values = chart.series.map((series) => series.values[index] ?? 0);
+    const row = el('tr', null, [
+      rowHead(day),
+      values.map((value) => cell(formatCount(value), 'r')),
+      withTotal ? cell(formatCount(sum(values)), 'r total') : null,
+    ]);
+    row.setAttribute('data-day', day);
+    return testId(row, 'trend-row');
+  });
+  const totals = chart.series.map((series) => sum(series.values));
+  const table = el('table', 'trend-numbers', [
+    el('caption', 'visually-hidden', chart.title),
+    el(
+      'thead',
+      null,
+      el('tr', null, [
+        header('Day (UTC)', null),
+        chart.series.map((series) => header(series.name, 'r')),
+        withTotal ? header('Total', 'r') : null,
+      ]),
+    ),
+    el('tbody', null, rows),
+    el(
+      'tfoot',
+      null,
+      el('tr', null, [
+        rowHead('Total'),
+        totals.map((value) => cell(formatCount(value), 'r')),
+        withTotal ? cell(formatCount(sum(totals)), 'r total') : null,
+      ]),
+    ),
+  ]);
+  return testId(table, `${chart.id}-table`);
+}
+
 // ---- loading ----
 
 /** A source's path without its query. */
@@ -672,10 +1056,13 @@ function showPlaceholders(source: Source, message: string): void {
       clear(tbody);
       emptyRow(tbody, tbody.parentElement?.querySelectorAll('th').length ?? 1, message);
     });
-    section.querySelectorAll('#hub-chart').forEach((holder) => {
+    section.querySelectorAll('#hub-chart, .trend-chart').forEach((holder) => {
       clear(holder);
       holder.appendChild(el('p', 'empty', message));
     });
+    section
+      .querySelectorAll<HTMLElement>('button[data-toggle-for]')
+      .forEach((toggle) => (toggle.hidden = true));
   });
 }
 
@@ -764,5 +1151,11 @@ document.addEventListener('visibilitychange', () => {
   }
 });
 byId('refresh-now').addEventListener('click', () => void refreshAll());
+document.querySelectorAll<HTMLButtonElement>('button[data-toggle-for]').forEach((toggle) => {
+  const id = toggle.getAttribute('data-toggle-for') ?? '';
+  toggle.addEventListener('click', () =>
+    showTrendView(id, (trendViews.get(id) ?? 'chart') === 'chart' ? 'table' : 'chart'),
+  );
+});
 setText('refresh-every', `every ${refreshSeconds} s`);
 void refreshAll();
