@@ -7,6 +7,7 @@ import path from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setTimeout as delay } from 'node:timers/promises';
 import { AZURITE_ACCOUNT_KEY, AZURITE_ACCOUNT_NAME } from '../dev/azurite';
+import { startEventGridEmulator } from '../dev/event-grid-emulator';
 import { dpsRequestBody, HEATPUMPS_HUB, TOASTERS_HUB } from '../dev/fixtures/dps-requests';
 import { createAllocateHandler, type AllocateHandler } from '../src/decisions/allocate-handler';
 import { decisionRowFrom } from '../src/decisions/table';
@@ -196,6 +197,51 @@ async function writerThroughput(connectionString: string, options: BenchOptions)
   ];
 }
 
+/**
+ * The lifecycle events' cost to allocate: the decision log off, events on, with the local topic up and then down
+ * (answering 503): publishing queues and returns, so the latency stays the webhook's own.
+ */
+async function eventsFigures(count: number): Promise<Figure[]> {
+  const topic = await startEventGridEmulator();
+  const notices = countingNotices();
+  const handler = createAllocateHandler({
+    env: {
+      DECISION_LOG_ENABLED: 'false',
+      EVENTS_TOPIC_ENDPOINT: topic.endpoint,
+      EVENTS_TOPIC_KEY: topic.key,
+      EVENTS_MAX_QUEUE: String(count * 2),
+    },
+    notices,
+  });
+  try {
+    await runAtRate(handler, 200, 0); // the SDK is loaded, the connection open
+    const up = await runAtRate(handler, count, 0);
+    topic.setAvailable(false);
+    const down = await runAtRate(handler, count, count);
+    const before = topic.events().length;
+    topic.setAvailable(true);
+    const started = performance.now();
+    // Every allocation is one event: those published while the topic was down arrive once it is back.
+    await topic.waitForEvents(200 + 2 * count, 120_000);
+    const caughtUpSeconds = (performance.now() - started) / 1000;
+    return [
+      ...latencyFigures('events on, topic up', up, 'the local Event Grid topic in process'),
+      ...latencyFigures(
+        'events on, topic down',
+        down,
+        `the topic answers 503; ${notices.count()} notice line(s)`,
+      ),
+      figure('events delivered after the topic came back', topic.events().length - before, '', {
+        goal: { atLeast: count },
+        note: `in ${caughtUpSeconds.toFixed(1)} s, none lost (${count} published while it was down)`,
+      }),
+    ];
+  } finally {
+    await handler.close();
+    await topic.stop();
+  }
+}
+
 export const decisionsBench: BenchModule = {
   name: 'decisions',
   description:
@@ -207,6 +253,7 @@ export const decisionsBench: BenchModule = {
     const off = createAllocateHandler({ env: { DECISION_LOG_ENABLED: 'false' } });
     await runAtRate(off, 200, 0); // warm up the webhook
     figures.push(...latencyFigures('decision log off', await runAtRate(off, count, 0), 'the webhook alone'));
+    figures.push(...(await eventsFigures(count)));
 
     let azurite: BenchChild<AzuriteReady> | undefined = await startBenchChild<AzuriteReady>(
       'Azurite',

@@ -75,7 +75,11 @@ function faultAnswer(decision: FaultDecision): HttpAnswer | undefined {
   }
 }
 
-function send(response: ServerResponse, answer: HttpAnswer, truncate: boolean): void {
+/** A JSON answer's headers (content type and length) and bytes; also used by the other emulators. */
+export function jsonAnswerParts(answer: { body?: unknown; headers?: Record<string, string> }): {
+  headers: Record<string, string>;
+  payload: Buffer | undefined;
+} {
   const headers: Record<string, string> = { ...answer.headers };
   let payload: Buffer | undefined;
   if (answer.body !== undefined) {
@@ -83,15 +87,26 @@ function send(response: ServerResponse, answer: HttpAnswer, truncate: boolean): 
     headers['content-type'] = 'application/json; charset=utf-8';
   }
   headers['content-length'] = String(payload?.length ?? 0);
-  if (truncate) {
-    // Promise the whole body, send half of it, then drop the connection.
-    response.writeHead(answer.status, headers);
-    const half = payload ? payload.subarray(0, Math.floor(payload.length / 2)) : Buffer.alloc(0);
-    response.write(half, () => response.socket?.destroy());
-    return;
-  }
+  return { headers, payload };
+}
+
+/** Sends a JSON answer whole. */
+export function sendJsonAnswer(
+  response: ServerResponse,
+  answer: { status: number; body?: unknown; headers?: Record<string, string> },
+): void {
+  const { headers, payload } = jsonAnswerParts(answer);
   response.writeHead(answer.status, headers);
   response.end(payload);
+}
+
+function send(response: ServerResponse, answer: HttpAnswer, truncate: boolean): void {
+  if (!truncate) return sendJsonAnswer(response, answer);
+  // Promise the whole body, send half of it, then drop the connection.
+  const { headers, payload } = jsonAnswerParts(answer);
+  response.writeHead(answer.status, headers);
+  const half = payload ? payload.subarray(0, Math.floor(payload.length / 2)) : Buffer.alloc(0);
+  response.write(half, () => response.socket?.destroy());
 }
 
 /** A request to either API, whatever carried it (HTTPS, or MQTT mapped onto the device API's paths). */

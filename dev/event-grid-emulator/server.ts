@@ -3,7 +3,7 @@
 // size limit; every failure is an Event Grid error answer, never a crash or a stack trace. The log says method,
 // path and status, never headers, keys or bodies.
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
-import { BodyTooLargeError, readBody } from '../dps-emulator/server';
+import { BodyTooLargeError, readBody, sendJsonAnswer as send } from '../dps-emulator/server';
 import { authorize } from './auth';
 import { parseBatch, type BatchLimits } from './batch';
 import { TopicErrorCodes, TopicHttpError, topicBadRequest, topicTooLarge } from './errors';
@@ -30,18 +30,6 @@ export interface TopicServerDeps extends BatchLimits {
 }
 
 type Answer = { status: number; body?: unknown; headers?: Record<string, string> } | 'streaming';
-
-function send(response: ServerResponse, answer: Exclude<Answer, 'streaming'>): void {
-  const headers: Record<string, string> = { ...answer.headers };
-  let payload: Buffer | undefined;
-  if (answer.body !== undefined) {
-    payload = Buffer.from(JSON.stringify(answer.body), 'utf8');
-    headers['content-type'] = 'application/json; charset=utf-8';
-  }
-  headers['content-length'] = String(payload?.length ?? 0);
-  response.writeHead(answer.status, headers);
-  response.end(payload);
-}
 
 function errorAnswer(error: TopicHttpError): Exclude<Answer, 'streaming'> {
   return { status: error.status, body: error.toBody(), headers: { ...error.headers } };

@@ -2,10 +2,10 @@
 // the hub's host name, e.g. `contoso-hub-1.azure-devices.net`). A client that can only send the emulator's own
 // address (`127.0.0.1:PORT`) reaches the hub its token's `sr` names. Bodies are read with a size limit, every
 // failure is an IoT Hub error answer, and the log says method, hub, path and status, never headers or bodies.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import https from 'node:https';
 import { parseSasToken } from '../../src/dps/sas';
-import { BodyTooLargeError, readBody } from '../dps-emulator/server';
+import { BodyTooLargeError, readBody, sendJsonAnswer as send } from '../dps-emulator/server';
 import { HubErrorCodes, HubHttpError } from './errors';
 import type { EmulatedHub, IotHubs } from './hubs';
 import type { HubAnswer } from './service-api';
@@ -42,18 +42,6 @@ function hubOf(request: IncomingMessage, hubs: IotHubs): EmulatedHub {
 
 function errorAnswer(error: HubHttpError): HubAnswer {
   return { status: error.status, body: error.toBody(), headers: { 'iothub-errorcode': error.code } };
-}
-
-function send(response: ServerResponse, answer: HubAnswer): void {
-  const headers: Record<string, string> = { ...answer.headers };
-  let payload: Buffer | undefined;
-  if (answer.body !== undefined) {
-    payload = Buffer.from(JSON.stringify(answer.body), 'utf8');
-    headers['content-type'] = 'application/json; charset=utf-8';
-  }
-  headers['content-length'] = String(payload?.length ?? 0);
-  response.writeHead(answer.status, headers);
-  response.end(payload);
 }
 
 async function answer(

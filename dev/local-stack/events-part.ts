@@ -1,15 +1,13 @@
 // The local Event Grid topic: the functions publish their lifecycle events to it (docs/events.md) and the stack
 // prints each one as it arrives, so the demo's events show in the terminal. Its key is kept in the data folder, so
 // that EVENTS_TOPIC_KEY in local.settings.json (and `npm run audit -- events --follow` beside) stays valid.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import path from 'node:path';
 import {
   startEventGridEmulator,
   type CloudEventRecord,
   type EventGridEmulator,
 } from '../event-grid-emulator';
 import type { LocalDefault } from './settings-part';
+import { loadOrCreateKey } from './stored-key';
 import type { LocalStackPart } from './types';
 
 /** The topic's usual port locally: http://127.0.0.1:8445/api/events. */
@@ -21,19 +19,6 @@ export interface EventsPart extends LocalStackPart {
   settings: LocalDefault[];
 }
 
-async function loadOrCreateKey(file: string): Promise<string> {
-  try {
-    const key = (await readFile(file, 'utf8')).trim();
-    if (key !== '') return key;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const key = randomBytes(32).toString('base64');
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, `${key}\n`, { mode: 0o600 });
-  return key;
-}
-
 export async function startEventsPart(options: {
   port: number;
   keyFile: string;
@@ -41,7 +26,8 @@ export async function startEventsPart(options: {
   describe: (event: CloudEventRecord) => string;
   print: (line: string) => void;
 }): Promise<EventsPart> {
-  const key = await loadOrCreateKey(options.keyFile);
+  // base64: the key also signs SAS tokens, which the SDK decodes as base64.
+  const key = await loadOrCreateKey(options.keyFile, 'base64');
   let topic: EventGridEmulator;
   try {
     topic = await startEventGridEmulator({ port: options.port, key });

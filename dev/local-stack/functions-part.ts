@@ -1,7 +1,5 @@
 // The local Functions host serving the compiled functions, with a function key: yours (LOCAL_FUNCTION_KEY), else one
 // generated once and kept in the data folder, so that webhook URLs holding `?code=` stay valid across restarts.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
   DEFAULT_PORT,
@@ -18,6 +16,7 @@ import { auditTableNames } from '../../src/audit/rows/tables';
 import { decisionsTableName } from '../../src/decisions/table';
 import type { LocalStackPaths } from './paths';
 import { displayPath } from './paths';
+import { loadOrCreateKey } from './stored-key';
 import type { SettingsPart } from './settings-part';
 import type { LocalStackPart } from './types';
 
@@ -26,20 +25,6 @@ export interface FunctionsPart extends LocalStackPart {
   /** The allocate URL with `?code=<key>`: a secret, never printed. Undefined when no allocate function is served. */
   webhookUrl: string | undefined;
   functionKey: string;
-}
-
-/** The key in `file`, or a new random one written there (owner-only). */
-export async function loadOrCreateFunctionKey(file: string): Promise<string> {
-  try {
-    const key = (await readFile(file, 'utf8')).trim();
-    if (key !== '') return key;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  const key = randomBytes(32).toString('base64url');
-  await mkdir(path.dirname(file), { recursive: true });
-  await writeFile(file, `${key}\n`, { mode: 0o600 });
-  return key;
 }
 
 export async function startFunctionsPart(options: {
@@ -54,7 +39,7 @@ export async function startFunctionsPart(options: {
   const env = process.env;
   const ownKey = env[FUNCTION_KEY_SETTING]?.trim();
   if (!ownKey) {
-    const generated = await loadOrCreateFunctionKey(options.paths.functionKeyFile);
+    const generated = await loadOrCreateKey(options.paths.functionKeyFile);
     options.settings.applyDefault({ name: FUNCTION_KEY_SETTING, value: generated });
   }
   const functionKey = env[FUNCTION_KEY_SETTING]!.trim();

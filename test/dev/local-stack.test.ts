@@ -108,7 +108,12 @@ async function portIsClosed(port: number): Promise<boolean> {
 }
 
 async function stopAndCheckPorts(running: LocalStack): Promise<void> {
-  const ports = [running.azurite.port, running.emulator.port, running.host.port];
+  const ports = [
+    running.azurite.port,
+    running.emulator.port,
+    running.host.port,
+    Number(new URL(running.topic.endpoint).port),
+  ];
   await stopLocalStack(running.parts);
   stack = undefined;
   for (const port of ports) expect(await portIsClosed(port)).toBe(true);
@@ -294,6 +299,8 @@ describe('a first start', () => {
       AUDIT_DPS_LOGS_CONTAINER: 'insights-logs-deviceoperations',
       AUDIT_DPS_LOGS_PREFIX: running.emulator.resourceLogs!.blobPrefix,
       HUB_LOAD_HUBS: running.emulator.linkedHubs.map((hub) => hub.hostName).join(','),
+      EVENTS_TOPIC_ENDPOINT: running.topic.endpoint,
+      EVENTS_TOPIC_KEY: running.topic.key,
     });
 
     let stdout = '';
@@ -335,6 +342,59 @@ describe('a first start', () => {
     );
   });
 
+  it("publishes the demo's lifecycle events to the local topic, and prints each one", async () => {
+    const running = stack!;
+    const find = (type: string, subject: string) =>
+      running.topic.events().find((event) => event.type === type && event.subject === subject);
+    const expected: [string, string][] = [
+      ['dps-allocator.device.assigned', toasters[0]!],
+      ['dps-allocator.allocation.rejected', rejectedByPolicy[0]!],
+      ['dps-allocator.problem.opened', wrongKey[0]!],
+      ['dps-allocator.problem.opened', 'rogue-meter-001'],
+    ];
+    for (let waited = 0; expected.some(([t, s]) => !find(t, s)) && waited < 20_000; waited += 250) {
+      await delay(250);
+    }
+    expect(find('dps-allocator.device.assigned', toasters[0]!)).toMatchObject({
+      source: '/dps-allocator',
+      data: expect.objectContaining({ hub: TOASTERS_HUB, outcome: 'assigned' }),
+    });
+    expect(find('dps-allocator.allocation.rejected', rejectedByPolicy[0]!)).toBeDefined();
+    expect(find('dps-allocator.problem.opened', wrongKey[0]!)).toMatchObject({
+      data: expect.objectContaining({ status: 'failed', errorCode: 400209 }),
+    });
+    expect(find('dps-allocator.problem.opened', 'rogue-meter-001')).toBeDefined();
+    const printed = lines.filter((line) => line.includes(' [events] '));
+    expect(
+      printed.some((line) => line.includes('dps-allocator.device.assigned') && line.includes(toasters[0]!)),
+    ).toBe(true);
+  });
+
+  it("fills the dashboard's trends as the demo runs: today's allocations per hub and problems opened", async () => {
+    const running = stack!;
+    const functionKey = new URL(running.webhookUrl!).searchParams.get('code')!;
+    const today = new Date().toISOString().slice(0, 10);
+    const read = async () => {
+      const response = await fetch(`${running.host.functionUrl('trends')}?days=7`, {
+        headers: { 'x-functions-key': functionKey },
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as {
+        problems: { day: string; opened: { total: number } }[];
+        allocations: { day: string; byHub: Record<string, number> }[];
+      };
+    };
+    let trends = await read();
+    const toastersToday = () => trends.allocations.find((day) => day.day === today)?.byHub[TOASTERS_HUB] ?? 0;
+    for (let waited = 0; toastersToday() < toasters.length && waited < 20_000; waited += 500) {
+      await delay(500);
+      trends = await read();
+    }
+    expect(toastersToday()).toBeGreaterThanOrEqual(toasters.length);
+    const opened = trends.problems.reduce((sum, day) => sum + day.opened.total, 0);
+    expect(opened).toBeGreaterThanOrEqual((await openProblems(running)).length);
+  });
+
   it('lets your settings win: environment over local defaults, local.settings.json over local defaults', () => {
     const running = stack!;
     expect(process.env.AUDIT_SCHEDULE).toBe(USER_SCHEDULE);
@@ -357,6 +417,7 @@ describe('a first start', () => {
         (connectionString) => /SharedAccessKey=([^;]+)/.exec(connectionString)![1]!,
       ),
       running.emulator.deviceKey(toasters[0]!, 'contoso-custom-allocated-devices'),
+      running.topic.key,
     ];
     const printed = [...lines, ...running.parts.flatMap((part) => part.banner)].join('\n');
     for (const secret of secrets) expect(printed).not.toContain(secret);

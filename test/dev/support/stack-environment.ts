@@ -12,6 +12,8 @@ export const STACK_SETTINGS = [
   'AUDIT_EXPECTED_WEBHOOK_URL',
   'AUDIT_TABLE_PREFIX',
   'LOCAL_FUNCTION_KEY',
+  'EVENTS_TOPIC_ENDPOINT',
+  'EVENTS_TOPIC_KEY',
 ];
 
 export interface SavedEnvironment {
