@@ -25,6 +25,8 @@ export interface DecisionLogRecord {
   strategy?: string;
   candidates?: readonly string[];
   hub?: string;
+  /** The hub the device was on when it asked (deviceRuntimeContext.currentIotHubHostName). */
+  previousHub?: string;
   reason: string;
   latencyMs: number;
 }
@@ -100,6 +102,7 @@ export function answerAllocationRequest(
     strategy: decision.strategy,
     candidates: decision.candidates,
     hub: decision.hub,
+    previousHub: parsed.data.deviceRuntimeContext.currentIotHubHostName ?? undefined,
     reason: decision.reason,
     latencyMs: elapsed(started),
   };

@@ -7,6 +7,9 @@ import { createAllocationWebhook, type AllocationWebhook } from '../allocation/s
 import type { JsonAnswer } from '../http/response';
 import type { HubLoadCache } from '../hub-load/cache';
 import { hubLoadCacheFromSettings } from '../hub-load/cache-from-settings';
+import { allocationEvent } from '../events/allocation-events';
+import { consoleEventNotices, eventPublisherFromSettings } from '../events/from-settings';
+import type { EventPublisher } from '../events/publisher';
 import { readSettings } from '../settings';
 import { safeReason } from './reason';
 import { consoleNotices, decisionRecorderFromSettings, type RecorderOptions } from './recorder';
@@ -36,6 +39,8 @@ export interface AllocateHandlerOptions extends RecorderOptions {
   recorder?: DecisionRecorder;
   /** Default: the webhook of the settings. */
   webhook?: AllocationWebhook;
+  /** Default: the event publisher of the settings (none without EVENTS_TOPIC_ENDPOINT). */
+  events?: EventPublisher;
 }
 
 export function createAllocateHandler(options: AllocateHandlerOptions = {}): AllocateHandler {
@@ -46,6 +51,8 @@ export function createAllocateHandler(options: AllocateHandlerOptions = {}): All
     : hubLoadCacheFromSettings(settings, env, { notices: options.notices ?? consoleNotices });
   const webhook = options.webhook ?? createAllocationWebhook(env, hubLoad);
   const recorder = options.recorder ?? decisionRecorderFromSettings(settings, env, options);
+  const events =
+    options.events ?? eventPublisherFromSettings(settings, env, options.notices ?? consoleEventNotices);
 
   const answerWithOutcome = async (body: string, log: AllocateLog) => {
     const at = new Date();
@@ -57,7 +64,10 @@ export function createAllocateHandler(options: AllocateHandlerOptions = {}): All
     else log.warn(line);
     let recorded: RecordOutcome;
     try {
-      recorded = await recorder.record(decisionRowFrom(decision, at));
+      const row = decisionRowFrom(decision, at);
+      // Queued, not awaited: the topic never delays the answer (docs/events.md).
+      events.publish([allocationEvent(row, decision.previousHub, events.source)]);
+      recorded = await recorder.record(row);
     } catch (error) {
       // record() never rejects; a row that cannot even be built must not fail the allocation either.
       log.warn(`Decision log: row not recorded: ${(error as Error).message}`);
@@ -72,9 +82,9 @@ export function createAllocateHandler(options: AllocateHandlerOptions = {}): All
       const { status, jsonBody, headers } = await answerWithOutcome(body, log);
       return { status, jsonBody, headers };
     },
-    close: () => {
+    close: async () => {
       hubLoad?.close();
-      return recorder.close();
+      await Promise.all([recorder.close(), events.close(1_000)]);
     },
     hubLoad,
   };

@@ -86,7 +86,10 @@ export function countProblemDay(rows: Iterable<CountedHistory>): ProblemDayCount
       resolution.add(row.toStatus);
     }
   }
-  return { opened: opened.breakdown(), resolved: { ...resolved.breakdown(), byResolution: resolution.capped() } };
+  return {
+    opened: opened.breakdown(),
+    resolved: { ...resolved.breakdown(), byResolution: resolution.capped() },
+  };
 }
 
 /** One day's decisions: every outcome present (0 when none), hubs of assigned decisions only. */

@@ -2,6 +2,8 @@
 import { dayPartition } from '../decisions/table';
 
 export const DAY_MS = 86_400_000;
+/** The longest window the view reads; a scan's days older than this are not recomputed (never shown). */
+export const MAX_TREND_DAYS = 90;
 
 export { dayPartition as utcDay };
 

@@ -4,31 +4,30 @@
 //
 // Which days, and what they cost:
 // - problems: the days of the history rows this scan wrote (one query `scanId eq …` over the history table,
-//   selecting `at` only: a server-side filtered scan of the whole table, as scanId is not a key), today and
+//   selecting `at` only: a server-side filtered scan of the whole table, as scanId is not a key; days older than
+//   MAX_TREND_DAYS are left out, no view shows them), today and
 //   yesterday, and each day of the last REFRESH_WINDOW_DAYS without a row (the first refresh backfills the month).
 //   Each such day is one query `at ge <day> and at lt <next day>` on the history table: also a server-side
 //   filtered scan of the whole table (its keys are devices, not times), answering that day's rows only. So a
 //   refresh costs (1 + days recomputed) filtered scans of the history table; usually 3 (the scan's day is today).
 // - allocations: today, yesterday and the window's days without a row; one partition query per day on the
-//   decision table (PartitionKey is the day), selecting outcome and hub only.
-// Plus one RowKey-range read of each roll-up partition to compare against.
-import { odata } from '@azure/data-tables';
-import { z } from 'zod';
-import type { AuditLog } from '../audit/scan/run-audit';
+//   decision table (PartitionKey is the day), selecting outcome and hub only (decisions/queries.ts's summary
+//   would also read the next day's partition for a range ending at midnight).
+// Plus one RowKey-range read of each roll-up partition (its last MAX_TREND_DAYS rows) to compare against.
 import { redactSecrets } from '../dps/redact';
-import { outcomeSchema } from '../decisions/table';
 import { readSettings } from '../settings';
-import { isStorageStatus } from '../storage/errors';
-import { countAllocationDay, countProblemDay, type CountedDecision, type CountedHistory } from './counts';
-import { DAY_MS, dayStart, nextDay, utcDay, windowDays } from './days';
+import { countAllocationDay, countProblemDay } from './counts';
+import { MAX_TREND_DAYS, windowDays } from './days';
 import { allocationTrendRow, problemTrendRow, sameCounts } from './rows';
+import { decisionsOfDay, historyDaysOfScan, historyOfDay } from './source-queries';
 import { trendsSourcesFor, type TrendsSources } from './store';
 import type { TrendRow, TrendsPartition } from './table';
 
+/** Where the refresh reports (the audit timer's log: info or warning). */
+export type TrendsLog = (level: 'info' | 'warn', message: string) => void;
+
 /** The days a refresh keeps filled: the dashboard's month. */
 export const REFRESH_WINDOW_DAYS = 30;
-/** The longest window the view reads; a scan's days older than this are not recomputed (never shown). */
-export const MAX_TREND_DAYS = 90;
 /** Days recomputed at once: each is a query of its own. */
 const DAY_CONCURRENCY = 4;
 
@@ -43,76 +42,6 @@ export interface PartitionRefresh {
   days: string[];
   /** Rows whose counts changed, so were written. */
   rowsWritten: number;
-}
-
-// A property $select names but an entity lacks may come back null: read it as absent.
-const absentIfNull = <T extends z.ZodType>(schema: T) =>
-  schema.nullish().transform((value) => value ?? undefined);
-
-const countedHistorySchema = z.object({
-  fromStatus: z.string(),
-  toStatus: z.string(),
-  errorCode: absentIfNull(z.number().int()),
-  enrollmentId: absentIfNull(z.string()).transform((value) => value ?? ''),
-});
-const countedDecisionSchema = z.object({ outcome: outcomeSchema, hub: absentIfNull(z.string()) });
-const historyAtSchema = z.object({ at: z.date() });
-
-/** Every row of a query, parsed (malformed rows skipped); a table that does not exist yet has none. */
-async function queryRows<S extends z.ZodType>(
-  client: import('@azure/data-tables').TableClient,
-  call: <T>(run: () => Promise<T>) => Promise<T>,
-  schema: S,
-  filter: string,
-  select: string[],
-): Promise<z.infer<S>[]> {
-  const rows: z.infer<S>[] = [];
-  const pages = client.listEntities({ queryOptions: { filter, select } }).byPage({ maxPageSize: 1000 });
-  try {
-    for (;;) {
-      const page = await call(() => pages.next());
-      if (page.done) return rows;
-      for (const entity of page.value) {
-        const parsed = schema.safeParse(entity);
-        if (parsed.success) rows.push(parsed.data);
-      }
-    }
-  } catch (error) {
-    if (isStorageStatus(error, 404)) return rows;
-    throw error;
-  }
-}
-
-function historyQuery(sources: TrendsSources, filter: string, select: string[]) {
-  const call = <T>(run: () => Promise<T>) => sources.audit.call('listEntities', 'history', run);
-  return { client: sources.audit.client('history'), call, filter, select };
-}
-
-/** The history rows of one UTC day. */
-export function historyOfDay(sources: TrendsSources, day: string): Promise<CountedHistory[]> {
-  const q = historyQuery(sources, odata`at ge ${dayStart(day)} and at lt ${dayStart(nextDay(day))}`, [
-    'fromStatus',
-    'toStatus',
-    'errorCode',
-    'enrollmentId',
-  ]);
-  return queryRows(q.client, q.call, countedHistorySchema, q.filter, q.select);
-}
-
-/** The decisions of one UTC day (one partition). */
-export function decisionsOfDay(sources: TrendsSources, day: string): Promise<CountedDecision[]> {
-  const call = <T>(run: () => Promise<T>) => sources.decisions.call('listEntities', run);
-  return queryRows(sources.decisions.client, call, countedDecisionSchema, odata`PartitionKey eq ${day}`, [
-    'outcome',
-    'hub',
-  ]);
-}
-
-/** The UTC days of the history rows a scan wrote. */
-async function daysOfScan(sources: TrendsSources, scanId: string): Promise<Set<string>> {
-  const q = historyQuery(sources, odata`scanId eq ${scanId}`, ['at']);
-  const rows = await queryRows(q.client, q.call, historyAtSchema, q.filter, q.select);
-  return new Set(rows.map((row) => utcDay(row.at)));
 }
 
 async function mapConcurrently<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
@@ -162,12 +91,14 @@ export async function refreshProblemTrends(
   options: RefreshOptions = {},
 ): Promise<PartitionRefresh> {
   const nowMs = (options.now ?? Date.now)();
-  const scanDays = options.scanId === undefined ? new Set<string>() : await daysOfScan(sources, options.scanId);
+  const scanDays =
+    options.scanId === undefined ? new Set<string>() : await historyDaysOfScan(sources, options.scanId);
   return refreshPartition(
     sources,
     'problems',
     (stored, window) => new Set([...usualDays(stored, window), ...scanDays]),
-    async (day, updatedAt) => problemTrendRow(day, countProblemDay(await historyOfDay(sources, day)), updatedAt),
+    async (day, updatedAt) =>
+      problemTrendRow(day, countProblemDay(await historyOfDay(sources, day)), updatedAt),
     nowMs,
   );
 }
@@ -199,13 +130,16 @@ const describe = (error: unknown) =>
 /** Both halves, each on its own: one failing does not stop the other. Never throws. */
 export async function refreshTrendSources(
   sources: TrendsSources,
-  options: RefreshOptions & { log: AuditLog },
+  options: RefreshOptions & { log: TrendsLog },
 ): Promise<TrendsRefresh> {
   const guarded = async (name: string, work: () => Promise<PartitionRefresh>) => {
     try {
       return await work();
     } catch (error) {
-      options.log('warn', `Trends: the ${name} roll-up was not refreshed (the next run retries): ${describe(error)}`);
+      options.log(
+        'warn',
+        `Trends: the ${name} roll-up was not refreshed (the next run retries): ${describe(error)}`,
+      );
       return undefined;
     }
   };
@@ -230,7 +164,7 @@ export async function refreshTrendSources(
 export async function refreshTrends(options: {
   env?: NodeJS.ProcessEnv;
   scanId?: string;
-  log: AuditLog;
+  log: TrendsLog;
   now?: () => number;
 }): Promise<TrendsRefresh> {
   const env = options.env ?? process.env;
@@ -243,5 +177,3 @@ export async function refreshTrends(options: {
   }
   return refreshTrendSources(sources, options);
 }
-
-export { DAY_MS };

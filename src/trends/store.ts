@@ -56,7 +56,11 @@ export class TrendsStore {
   }
 
   /** The rows of one partition from `from` to `to` (days, inclusive), by day; none before the table exists. */
-  async rows<P extends TrendsPartition>(partition: P, from: string, to: string): Promise<Map<string, RowOf<P>>> {
+  async rows<P extends TrendsPartition>(
+    partition: P,
+    from: string,
+    to: string,
+  ): Promise<Map<string, RowOf<P>>> {
     const rows = new Map<string, RowOf<P>>();
     const filter = odata`PartitionKey eq ${partition} and RowKey ge ${from} and RowKey le ${to}`;
     const pages = this.client.listEntities({ queryOptions: { filter } }).byPage({ maxPageSize: 1000 });
@@ -65,7 +69,7 @@ export class TrendsStore {
         const page = await this.call('listEntities', () => pages.next());
         if (page.done) return rows;
         for (const entity of page.value) {
-          const parsed = (ROW_SCHEMAS[partition] as z.ZodType<RowOf<P>>).safeParse(entity);
+          const parsed = (ROW_SCHEMAS[partition] as unknown as z.ZodType<RowOf<P>>).safeParse(entity);
           if (parsed.success) rows.set(parsed.data.rowKey, parsed.data);
         }
       }

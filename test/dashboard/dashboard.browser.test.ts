@@ -18,6 +18,7 @@ import { recentScans } from '../../src/audit/read/queries';
 import type { AuditStore } from '../../src/audit/store';
 import type { ProblemRow, ScanRunRow } from '../../src/audit/rows/tables';
 import { HubLoadStore } from '../../src/hub-load/store';
+import { refreshTrends } from '../../src/trends/refresh';
 import { failedRow, readRow } from '../../src/hub-load/table';
 import { scan, startAuditEnvironment, type AuditTestEnvironment } from '../audit/support/environment';
 import {
@@ -43,6 +44,7 @@ const FUNCTIONS = [
   'decisions',
   'decisions-summary',
   'audit-hubs',
+  'trends',
 ];
 
 const TOASTERS = 'contoso-toasters-hub-1098.azure-devices.net';
@@ -88,6 +90,7 @@ let browser: Browser;
 let expected: ExpectedRow[];
 let recovered: string[];
 let scans: ScanRunRow[];
+const trendWarnings: string[] = [];
 /** hub -> devices the allocate function assigned there; the registration ids it rejected. */
 const assigned: Record<string, number> = {};
 const rejected: string[] = [];
@@ -204,6 +207,11 @@ beforeAll(async () => {
   process.env.HUB_LOAD_HUBS = `${TOASTERS},${GENERAL[0]}`;
   [host, browser] = await Promise.all([serveFunctions(FUNCTIONS, KEY), launchChromium(chromiumPath)]);
   await postAllocations();
+  // What the audit timer does after its scan: the daily roll-up of the history and the decisions.
+  await refreshTrends({
+    env: process.env,
+    log: (level, message) => level === 'warn' && trendWarnings.push(message),
+  });
 }, 600_000);
 
 /** HubLoad rows as the hub-load timer writes them: one hub read just now, one whose last read failed long ago. */
@@ -273,11 +281,15 @@ interface Watched {
   cspViolations: () => Promise<string[]>;
 }
 
-/** A fresh page that records every request, console error, page error and CSP violation. */
-async function watchedPage(): Promise<Watched> {
+/**
+ * A fresh page that records every request, console error, page error and CSP violation. Unless `realTrends`, the
+ * trend charts draw a known month (GET /api/trends answered here), which 'the trend charts' tests check.
+ */
+async function watchedPage(realTrends = false): Promise<Watched> {
   const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, colorScheme: 'light' });
-  // The trend charts draw a known month (GET /api/trends answered here), which 'the trend charts' tests check.
-  await context.route('**/api/trends*', (route) => route.fulfill({ json: trendsView(MONTH) }));
+  if (!realTrends) {
+    await context.route('**/api/trends*', (route) => route.fulfill({ json: trendsView(MONTH) }));
+  }
   const page = await context.newPage();
   const requests: Request[] = [];
   const consoleErrors: string[] = [];
@@ -929,6 +941,30 @@ describe('the trend charts of GET /api/dashboard', () => {
       expect(await page.evaluate(() => (globalThis as unknown as PageGlobals).__injected)).toBeUndefined();
       expect(consoleErrors).toEqual([]);
       expect(await cspViolations()).toEqual([]);
+    } finally {
+      await context.close();
+    }
+  });
+
+  it("draws the roll-up the audit and the decision log keep: today's allocations per hub from GET /api/trends", async () => {
+    const { context, page, consoleErrors } = await watchedPage(true);
+    try {
+      expect(trendWarnings).toEqual([]);
+      await page.goto(`${host.baseUrl}/api/dashboard?code=${KEY}`);
+      await waitForRefresh(page, 1);
+      await page.getByTestId('toggle-trend-allocations').click();
+      const [header, ...rows] = await tableOf(page, 'trend-allocations');
+      const today = new Date().toISOString().slice(0, 10);
+      const todayRow = rows.find((row) => row[0] === today)!;
+      const perHub = Object.fromEntries(header!.slice(1, -1).map((hub, index) => [hub, todayRow[index + 1]]));
+      expect(perHub).toEqual(
+        Object.fromEntries(Object.entries(assigned).map(([hub, count]) => [hub, String(count)])),
+      );
+      await page.getByTestId('toggle-trend-problems').click();
+      const [, ...problemRows] = await tableOf(page, 'trend-problems');
+      const opened = problemRows.find((row) => row[0] === today)?.[1];
+      expect(Number(opened)).toBeGreaterThan(0);
+      expect(consoleErrors).toEqual([]);
     } finally {
       await context.close();
     }

@@ -109,6 +109,8 @@ export interface RowChange {
   problem: ProblemRow;
   /** Transitions to append; written before the problem row, so that a replay after a crash cannot lose them. */
   history: HistoryRow[];
+  /** A `changed` transition's stored status and error code before it (the problem.changed event says them). */
+  previous?: { status: string; errorCode?: number };
 }
 
 const sameTime = (a: Date | undefined, b: Date | undefined) => a?.getTime() === b?.getTime();
@@ -274,7 +276,12 @@ export function diffProblem(
         }
         next.historyStarted = true;
         const changed = historyRow(context, stored.status, observation.status, at, error);
-        return { kind: 'changed', problem: next, history: transition(stored, changed, context) };
+        return {
+          kind: 'changed',
+          problem: next,
+          history: transition(stored, changed, context),
+          previous: { status: stored.status, errorCode: stored.errorCode },
+        };
       }
       if (context.now.getTime() - stored.lastSeen.getTime() >= context.lastSeenRefreshMs) {
         return {

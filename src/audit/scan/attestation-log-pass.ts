@@ -15,7 +15,7 @@ import {
 } from '../../dps/resource-logs/device-operations-archive';
 import { idKey } from '../../storage/keys';
 import { ATTESTATION_PARTITION, INDIVIDUAL_PARTITION } from '../rows/keys';
-import { storedErrorMessage, type Observation } from '../rows/problems';
+import { storedErrorMessage, type Observation, type RowChange } from '../rows/problems';
 import { ATTESTATION_LOG_ROW, problemRowSchema, STATE_PARTITION } from '../rows/tables';
 import type { AuditStore, Row } from '../store';
 import { REFUSED_AT_ATTESTATION } from './individual-observation';
@@ -38,6 +38,8 @@ export interface AttestationLogContext {
   counters: ProblemCounters;
   /** Throws once the run may no longer write (crash, lease lost). */
   assertWritable: () => void;
+  /** Gets the problem changes once written (their lifecycle events). */
+  publishProblems?: (changes: readonly RowChange[]) => void;
   signal: AbortSignal;
 }
 
@@ -164,7 +166,7 @@ export async function runAttestationLogPass(context: AttestationLogContext): Pro
         stateRead: false,
       })),
   );
-  await writeChanges(store, changes, context.assertWritable);
+  await writeChanges(store, changes, context.assertWritable, context.publishProblems);
   context.assertWritable();
   await savePosition(store, read.position);
   return {

@@ -4,7 +4,7 @@
 import { odata } from '@azure/data-tables';
 import type { EnrollmentGroup, IndividualEnrollment } from '../../dps/schemas';
 import { idKey } from '../../storage/keys';
-import { findingsRowSchema, type FindingsRow } from '../rows/tables';
+import { findingSchema, findingsRowSchema, type Finding, type FindingsRow } from '../rows/tables';
 import type { AuditStore, RowAction } from '../store';
 import { reviewEnrollment } from './enrollment-review';
 
@@ -17,6 +17,56 @@ export interface FindingsSettings {
 }
 
 type FindingsPartition = FindingsRow['partitionKey'];
+
+/** A finding code that appeared on an enrollment, or went (the enrollment.finding-* events, src/events). */
+export interface FindingTransition {
+  kind: 'raised' | 'cleared';
+  enrollmentKind: FindingsPartition;
+  enrollmentId: string;
+  finding: Finding;
+  /** When the review saw it. */
+  at: Date;
+  /** The stored row's lastChanged before this change; undefined when there was no row. */
+  previousLastChanged?: Date;
+}
+
+function storedFindings(row: FindingsRow | undefined): Finding[] {
+  if (!row) return [];
+  try {
+    const parsed = findingSchema.array().safeParse(JSON.parse(row.findings));
+    return parsed.success ? parsed.data : [];
+  } catch {
+    return [];
+  }
+}
+
+/** The codes that differ between the stored row and the review's findings. */
+function findingTransitions(
+  stored: FindingsRow | undefined,
+  partition: FindingsPartition,
+  enrollmentId: string,
+  findings: readonly Finding[],
+  at: Date,
+): FindingTransition[] {
+  const before = storedFindings(stored);
+  const base = { enrollmentKind: partition, enrollmentId, at, previousLastChanged: stored?.lastChanged };
+  const codes = (list: readonly Finding[]) => new Set(list.map((finding) => finding.code));
+  const now = codes(findings);
+  const then = codes(before);
+  return [
+    ...findings
+      .filter((f) => !then.has(f.code))
+      .map((finding) => ({ ...base, kind: 'raised' as const, finding })),
+    ...before
+      .filter((f) => !now.has(f.code))
+      .map((finding) => ({ ...base, kind: 'cleared' as const, finding })),
+  ];
+}
+
+/** Every finding of a row that is deleted (its enrollment is gone): each one cleared. */
+export function findingsClearedWith(row: FindingsRow, at: Date): FindingTransition[] {
+  return findingTransitions(row, row.partitionKey, row.enrollmentId, [], at);
+}
 
 export class FindingsPass {
   private readonly seen = new Set<string>();
@@ -37,8 +87,14 @@ export class FindingsPass {
     return new FindingsPass(partition, rows, settings);
   }
 
-  /** The writes for a page of enrollments (an individual enrollment's row is deleted once its findings clear). */
-  review(enrollments: ReadonlyArray<EnrollmentGroup | IndividualEnrollment>): RowAction[] {
+  /**
+   * The writes for a page of enrollments (an individual enrollment's row is deleted once its findings clear). The
+   * codes raised and cleared are appended to `transitions` when given.
+   */
+  review(
+    enrollments: ReadonlyArray<EnrollmentGroup | IndividualEnrollment>,
+    transitions?: FindingTransition[],
+  ): RowAction[] {
     const actions: RowAction[] = [];
     const nowMs = this.settings.now();
     for (const enrollment of enrollments) {
@@ -53,6 +109,9 @@ export class FindingsPass {
         expiryWarningMs: this.settings.certificateExpiryWarningMs,
       });
       const stored = this.rows.get(rowKey);
+      transitions?.push(
+        ...findingTransitions(stored, this.partition, enrollmentId, review.findings, new Date(nowMs)),
+      );
       if (this.partition === 'individual' && review.findings.length === 0) {
         if (stored) {
           actions.push(['delete', stored]);

@@ -150,11 +150,16 @@ export class PartitionPass {
   }
 }
 
-/** Writes a page's changes: history rows first, so that a crash in between cannot lose a transition. */
+/**
+ * Writes a page's changes: history rows first, so that a crash in between cannot lose a transition. Once both are
+ * written, `publish` gets the changes (their lifecycle events); a write that throws publishes nothing: the replay
+ * of the page builds the same rows, and so the same events, again.
+ */
 export async function writeChanges(
   store: AuditStore,
   changes: readonly RowChange[],
   beforeWrite: () => void,
+  publish?: (changes: readonly RowChange[]) => void,
 ): Promise<void> {
   if (changes.length === 0) return;
   beforeWrite();
@@ -167,4 +172,5 @@ export async function writeChanges(
     'problems',
     changes.map((change) => change.problem),
   );
+  publish?.(changes);
 }

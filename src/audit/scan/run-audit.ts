@@ -10,8 +10,12 @@ import type { ScanRunRow } from '../rows/tables';
 import { auditStoreFor } from '../store';
 import type { AttestationLogSource } from './attestation-log-pass';
 import { runScan, type ScanOptions } from './scan';
+import { eventPublisherFromSettings } from '../../events/from-settings';
 
 export type AuditLog = (level: 'info' | 'warn', message: string) => void;
+
+/** How long a run waits at its end for its events to be sent. */
+const EVENTS_FLUSH_MS = 3_000;
 
 /** The DPS client the audit uses: SAS with DPS_CONNECTION_STRING, else Entra ID with DPS_HOST_NAME. */
 export function createAuditDpsClient(settings: Settings, log?: AuditLog): DpsClient {
@@ -87,10 +91,22 @@ export async function runAuditScan(
   const settings = readSettings(env);
   const store = auditStoreFor(settings, env);
   const dps = createAuditDpsClient(settings, options.log);
+  const log = options.log;
+  // Memoised per process: events a topic outage left queued go with the next invocation in this worker.
+  const events = eventPublisherFromSettings(
+    settings,
+    env,
+    log ? { info: (m) => log('info', m), warn: (m) => log('warn', m) } : undefined,
+  );
   try {
     const attestationLog = attestationLogSource(settings, env);
-    return await runScan({ dps, store, attestationLog }, scanOptionsFrom(settings, env, options.log));
+    return await runScan(
+      { dps, store, attestationLog },
+      { ...scanOptionsFrom(settings, env, options.log), events },
+    );
   } finally {
     await dps.close();
+    // A short wait for the events to leave; never fails the run, what is left stays queued (docs/events.md).
+    await events.flush(EVENTS_FLUSH_MS);
   }
 }

@@ -11,7 +11,14 @@ import type { RunBudget } from './budget';
 import { redactSecrets } from '../../dps/redact';
 import { runAttestationLogPass, type AttestationLogSource } from './attestation-log-pass';
 import { LeaseLostError, type ScanLease } from './checkpoint';
-import { FindingsPass, type FindingsSettings } from './findings-pass';
+import { findingEvents, problemEvents, type EventPublisher } from '../../events';
+import type { RowChange } from '../rows/problems';
+import {
+  FindingsPass,
+  findingsClearedWith,
+  type FindingsSettings,
+  type FindingTransition,
+} from './findings-pass';
 import { observeIndividual } from './individual-observation';
 import { mapLimit } from './map-limit';
 import { scanPages, type PageLoopRun, type PageScan, type PageScanResult, type Stop } from './page-loop';
@@ -65,6 +72,8 @@ export interface ScanRunContext {
   now: () => number;
   onProgress?: (progress: ScanProgress) => void | Promise<void>;
   log: (level: 'info' | 'warn', message: string) => void;
+  /** Where the lifecycle events of what the run writes go (docs/events.md); undefined: none. */
+  events?: EventPublisher;
 }
 
 interface GroupRef {
@@ -76,6 +85,8 @@ export class ScanRun {
   private pages = 0;
   private lastSaveMs: number;
   private readonly loopRun: PageLoopRun;
+  /** A page's finding transitions, by the page's first findings action: published once that page is written. */
+  private readonly pageTransitions = new WeakMap<RowAction, FindingTransition[]>();
 
   constructor(private readonly context: ScanRunContext) {
     this.lastSaveMs = context.now();
@@ -86,8 +97,12 @@ export class ScanRun {
       write: async ({ problems, findings }) => {
         this.assertWritable();
         await Promise.all([
-          writeChanges(store, problems, this.assertWritable),
-          store.write('findings', findings),
+          writeChanges(store, problems, this.assertWritable, this.publishProblems),
+          store
+            .write('findings', findings)
+            .then(() =>
+              this.publishFindings(findings.flatMap((action) => this.pageTransitions.get(action) ?? [])),
+            ),
         ]);
       },
       pagesWritten: (nextToken) => cursor.pagesWritten(nextToken),
@@ -140,6 +155,18 @@ export class ScanRun {
       await this.saveCheckpoint();
   }
 
+  /** After the problem rows are written (writeChanges). */
+  private publishProblems = (changes: readonly RowChange[]): void => {
+    const events = this.context.events;
+    if (events) events.publish(problemEvents(changes, events.source));
+  };
+
+  /** After the findings rows are written. */
+  private publishFindings(transitions: readonly FindingTransition[]): void {
+    const events = this.context.events;
+    if (events && transitions.length > 0) events.publish(findingEvents(transitions, events.source));
+  }
+
   private assertWritable = (): void => {
     this.context.crashSignal?.throwIfAborted();
     this.context.lease.assertHeld();
@@ -162,6 +189,7 @@ export class ScanRun {
         counters,
         assertWritable: this.assertWritable,
         signal,
+        publishProblems: this.publishProblems,
       });
       if (result.attempts > 0) {
         log(
@@ -212,20 +240,23 @@ export class ScanRun {
     const findings = await FindingsPass.load(store, 'group', this.context.findingsSettings);
     const groups: GroupRef[] = [];
     const actions: RowAction[] = [];
+    const transitions: FindingTransition[] = [];
     for await (const page of this.budgeted(dps.enrollmentGroupPages({ pageSize, signal }))) {
       if (typeof page === 'string') {
         this.assertWritable();
         await store.write('findings', actions);
+        this.publishFindings(transitions);
         return page;
       }
       counters.enrollmentGroupsRead += page.items.length;
-      actions.push(...findings.review(page.items));
+      actions.push(...findings.review(page.items, transitions));
       for (const group of page.items) {
         groups.push({ id: group.enrollmentGroupId, key: groupPartition(group.enrollmentGroupId) });
       }
     }
     this.assertWritable();
     await store.write('findings', actions);
+    this.publishFindings(transitions);
     for (const vanished of findings.unseen(false, this.context.passSettings.scanStartedAt)) {
       const pass = await PartitionPass.load(
         store,
@@ -234,9 +265,15 @@ export class ScanRun {
         this.context.passSettings,
         counters,
       );
-      await writeChanges(store, pass.finish(false, 'enrollment-deleted'), this.assertWritable);
+      await writeChanges(
+        store,
+        pass.finish(false, 'enrollment-deleted'),
+        this.assertWritable,
+        this.publishProblems,
+      );
       this.assertWritable();
       await store.write('findings', [['delete', vanished]]);
+      this.publishFindings(findingsClearedWith(vanished, new Date(this.context.now())));
     }
     return groups.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
@@ -302,7 +339,12 @@ export class ScanRun {
       result = await scan(undefined);
     }
     if (result.stop) return result.stop;
-    await writeChanges(store, result.pass.finish(spanned, 'deleted'), this.assertWritable);
+    await writeChanges(
+      store,
+      result.pass.finish(spanned, 'deleted'),
+      this.assertWritable,
+      this.publishProblems,
+    );
     return undefined;
   }
 
@@ -324,7 +366,9 @@ export class ScanRun {
       pageSizeFor: (operationsLeft) => Math.min(pageSize, operationsLeft - 1),
       changes: async (items, partition) => {
         counters.individualEnrollmentsRead += items.length;
-        const findings = (await findingsPass).review(items);
+        const transitions: FindingTransition[] = [];
+        const findings = (await findingsPass).review(items, transitions);
+        if (findings[0] && transitions.length > 0) this.pageTransitions.set(findings[0], transitions);
         const states = await mapLimit(items, lookupConcurrency, (enrollment) =>
           enrollment.registrationState
             ? Promise.resolve(enrollment.registrationState)
@@ -345,13 +389,20 @@ export class ScanRun {
       progress: { phase: 'individuals' },
     });
     if (result.stop) return result.stop;
-    await writeChanges(store, result.pass.finish(spanned, 'enrollment-deleted'), this.assertWritable);
+    await writeChanges(
+      store,
+      result.pass.finish(spanned, 'enrollment-deleted'),
+      this.assertWritable,
+      this.publishProblems,
+    );
     const stale = (await findingsPass).unseen(spanned, passSettings.scanStartedAt);
     this.assertWritable();
     await store.write(
       'findings',
       stale.map((row): RowAction => ['delete', row]),
     );
+    const clearedAt = new Date(this.context.now());
+    this.publishFindings(stale.flatMap((row) => findingsClearedWith(row, clearedAt)));
     return undefined;
   }
 

@@ -11,6 +11,7 @@ import { redactSecrets } from '../../dps/redact';
 import { isStorageStatus } from '../../storage/errors';
 import { runRowKey } from '../rows/keys';
 import { RUNS_PARTITION, type RunOutcome, type ScanRunRow } from '../rows/tables';
+import type { EventPublisher } from '../../events';
 import type { AuditStore } from '../store';
 import { RunBudget } from './budget';
 import { DEFAULT_CERTIFICATE_EXPIRY_WARNING_DAYS } from './certificate-validity';
@@ -50,6 +51,8 @@ export interface ScanOptions {
   stopSignal?: AbortSignal;
   onProgress?: (progress: ScanProgress) => void | Promise<void>;
   log?: (level: 'info' | 'warn', message: string) => void;
+  /** Publishes the lifecycle events of what the scan writes (docs/events.md); default none. */
+  events?: EventPublisher;
 }
 
 export interface ScanDependencies {
@@ -221,6 +224,7 @@ function runContext(invocation: Invocation, lease: ScanLease, cursor: ScanCursor
     now,
     onProgress: options.onProgress,
     log: invocation.log,
+    events: options.events,
   };
 }
 

@@ -39,6 +39,7 @@ import { EXIT } from '../shared/exit-codes';
 import type { CliIo } from '../shared/io';
 import { UsageError } from '../shared/usage-error';
 import { eventsCommand } from './events-command';
+import { trendsCommand } from './trends-command';
 import { settingsEnvironment } from './local-settings';
 import { ProgressLine, ScanProgressTracker, type ProgressStream } from './progress';
 import {
@@ -397,6 +398,7 @@ export const COMMANDS: Readonly<Record<string, Command>> = {
   decisions,
   hubs,
   events: eventsCommand,
+  trends: trendsCommand,
 };
 
 /** The usage of one command, for `<command> --help`. */
