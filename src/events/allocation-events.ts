@@ -1,7 +1,8 @@
 // Allocate's lifecycle events, from the decision row (src/decisions/table.ts: its keys name the decision, so the
 // id is the same whether or not the decision log stores the row) and the hub the device was on when it asked.
 import type { DecisionRow } from '../decisions/table';
-import { compact, type LifecycleEvent } from './catalog';
+import type { LifecycleEvent } from './catalog';
+import { compact } from './compact';
 import { eventId } from './ids';
 import { eventText } from './scrub';
 

@@ -4,7 +4,8 @@
 import type { RowChange } from '../audit/rows/problems';
 import type { HistoryRow, ProblemRow, Resolution } from '../audit/rows/tables';
 import type { FindingTransition } from '../audit/scan/findings-pass';
-import { compact, type EventType, type LifecycleEvent } from './catalog';
+import type { EventType, LifecycleEvent } from './catalog';
+import { compact } from './compact';
 import { eventId } from './ids';
 import { eventText } from './scrub';
 

@@ -144,7 +144,4 @@ export function parseCloudEvent(json: unknown): CloudEventJson {
   return { ...envelope, data: eventDataSchemas[envelope.type].parse(envelope.data) };
 }
 
-/** Drops undefined members: the wire has no undefined, and equal events compare equal. */
-export function compact<T extends object>(value: T): T {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
-}
+export { compact } from './compact';

@@ -352,13 +352,18 @@ describe('runAuditScan', () => {
     expect(published.map((event) => parseCloudEvent(event).type)).toContain('dps-allocator.problem.opened');
 
     topic.setAvailable(false);
+    const runLog: string[] = [];
     let second;
     try {
-      second = await runAuditScan({ env: { ...appSettings, AUDIT_TABLE_PREFIX: 'EventsB' } });
+      second = await runAuditScan({
+        env: { ...appSettings, AUDIT_TABLE_PREFIX: 'EventsB' },
+        log: (level, message) => runLog.push(`${level} ${message}`),
+      });
     } finally {
       topic.setAvailable(true);
     }
     expect(second.outcome).toBe('completed');
+    expect(runLog.filter((line) => line.startsWith('warn Events: cannot publish'))).toHaveLength(1);
     // The events of the second run wait in the process's publisher and go once the topic is back.
     const shared = eventPublisherFromSettings(
       readSettings(appSettings),

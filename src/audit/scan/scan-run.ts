@@ -158,13 +158,23 @@ export class ScanRun {
   /** After the problem rows are written (writeChanges). */
   private publishProblems = (changes: readonly RowChange[]): void => {
     const events = this.context.events;
-    if (events) events.publish(problemEvents(changes, events.source));
+    if (events) this.publishing(() => events.publish(problemEvents(changes, events.source)));
   };
 
   /** After the findings rows are written. */
   private publishFindings(transitions: readonly FindingTransition[]): void {
     const events = this.context.events;
-    if (events && transitions.length > 0) events.publish(findingEvents(transitions, events.source));
+    if (events && transitions.length > 0)
+      this.publishing(() => events.publish(findingEvents(transitions, events.source)));
+  }
+
+  /** Events never fail the scan: the rows are written, and the tables remain the record. */
+  private publishing(publish: () => void): void {
+    try {
+      publish();
+    } catch (error) {
+      this.context.log('warn', `Events not published: ${redactSecrets(String(error)).slice(0, 300)}`);
+    }
   }
 
   private assertWritable = (): void => {
