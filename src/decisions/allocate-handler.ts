@@ -13,7 +13,7 @@ import type { EventPublisher } from '../events/publisher';
 import { readSettings } from '../settings';
 import { safeReason } from './reason';
 import { consoleNotices, decisionRecorderFromSettings, type RecorderOptions } from './recorder';
-import { decisionRowFrom } from './table';
+import { decisionRowFrom, type DecisionRow } from './table';
 import type { DecisionRecorder, RecordOutcome } from './writer';
 
 /** The InvocationContext log methods allocate uses. */
@@ -62,17 +62,22 @@ export function createAllocateHandler(options: AllocateHandlerOptions = {}): All
     const line = JSON.stringify({ ...decision, reason: safeReason(decision.reason) });
     if (decision.outcome === 'assigned') log.log(line);
     else log.warn(line);
-    let recorded: RecordOutcome;
+    let row: DecisionRow;
     try {
-      const row = decisionRowFrom(decision, at);
+      row = decisionRowFrom(decision, at);
+    } catch (error) {
+      // A row that cannot even be built must not fail the allocation.
+      log.warn(`Decision log: row not recorded: ${(error as Error).message}`);
+      return { status, jsonBody, headers, recorded: 'skipped' as const };
+    }
+    try {
       // Queued, not awaited: the topic never delays the answer (docs/events.md).
       events.publish([allocationEvent(row, decision.previousHub, events.source)]);
-      recorded = await recorder.record(row);
     } catch (error) {
-      // record() never rejects; a row that cannot even be built must not fail the allocation either.
-      log.warn(`Decision log: row not recorded: ${(error as Error).message}`);
-      recorded = 'skipped';
+      log.warn(`Events: allocation event not published: ${(error as Error).message}`);
     }
+    // record() never rejects.
+    const recorded: RecordOutcome = await recorder.record(row);
     return { status, jsonBody, headers, recorded };
   };
 

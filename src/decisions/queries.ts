@@ -106,12 +106,19 @@ export async function readDecisions(
   return { items, continuationToken: token === undefined ? undefined : encodePageToken(token) };
 }
 
-const countedSchema = z.object({ outcome: outcomeSchema, hub: z.string().optional() });
+// Azure answers a $select of a property the entity lacks with null (Azurite leaves it out: Azure/Azurite#2535).
+const countedSchema = z.object({
+  outcome: outcomeSchema,
+  hub: z
+    .string()
+    .nullish()
+    .transform((hub) => hub ?? undefined),
+});
 
 /** The UTC days from `since` to `until`, as partition keys. */
 function daysBetween(since: Date, until: Date): string[] {
   const days: string[] = [];
-  const last = dayPartition(until);
+  const last = dayPartition(new Date(until.getTime() - 1)); // exclusive: a midnight `until` skips its day
   for (let day = dayPartition(since); day <= last;) {
     days.push(day);
     day = dayPartition(new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000));

@@ -1,15 +1,15 @@
 // Counting one UTC day from its source rows (pure: the refresh feeds it rows, the tests feed it fixtures).
 // Problems come from the audit's history (one row per status transition): a transition from `none` (first
 // sighting) or from a resolution (reopened) into a problem status OPENS a problem; one into a resolution RESOLVES
-// it. Allocations come from the decision table: every decision counts per outcome, assigned ones per hub.
+// it. Allocations are the decision log's own summary of the day (decisions/queries.ts): every decision per
+// outcome, assigned ones per hub.
 import { resolutionSchema, type HistoryRow } from '../audit/rows/tables';
-import { OUTCOMES, type DecisionOutcome, type DecisionRow } from '../decisions/table';
+import { OUTCOMES, type DecisionOutcome } from '../decisions/table';
+import type { DecisionSummary } from '../decisions/views';
 import { capCountMap, type CountMap } from './table';
 
 /** The history properties the counts read (the refresh selects only these). */
 export type CountedHistory = Pick<HistoryRow, 'fromStatus' | 'toStatus' | 'errorCode' | 'enrollmentId'>;
-/** The decision properties the counts read. */
-export type CountedDecision = Pick<DecisionRow, 'outcome' | 'hub'>;
 
 export interface ProblemBreakdown {
   total: number;
@@ -92,21 +92,19 @@ export function countProblemDay(rows: Iterable<CountedHistory>): ProblemDayCount
   };
 }
 
-/** One day's decisions: every outcome present (0 when none), hubs of assigned decisions only. */
-export function countAllocationDay(rows: Iterable<CountedDecision>): AllocationDayCounts {
-  const byOutcome = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0])) as Record<
-    DecisionOutcome,
-    number
-  >;
-  const hubs = new Tally();
-  let total = 0;
-  for (const row of rows) {
-    total++;
-    byOutcome[row.outcome]++;
-    if (row.outcome === 'assigned' && row.hub !== undefined) hubs.add(row.hub);
-  }
-  return { total, byOutcome, byHub: hubs.capped() };
+/** One day's decisions from the decision log's summary of it: every outcome present, hubs capped. */
+export function allocationDayOf(summary: {
+  total: number;
+  outcomes: Partial<Record<DecisionOutcome, number>>;
+  hubs: DecisionSummary['hubs'];
+}): AllocationDayCounts {
+  const byOutcome = Object.fromEntries(
+    OUTCOMES.map((outcome) => [outcome, summary.outcomes[outcome] ?? 0]),
+  ) as Record<DecisionOutcome, number>;
+  const byHub = capCountMap(new Map(summary.hubs.map(({ hub, count }) => [hub, count])));
+  return { total: summary.total, byOutcome, byHub };
 }
 
 export const emptyProblemDay = (): ProblemDayCounts => countProblemDay([]);
-export const emptyAllocationDay = (): AllocationDayCounts => countAllocationDay([]);
+export const emptyAllocationDay = (): AllocationDayCounts =>
+  allocationDayOf({ total: 0, outcomes: {}, hubs: [] });

@@ -1,25 +1,30 @@
-// Keeping the daily roll-up current, after each audit scan run. Whole days are recomputed from their source rows
-// and a row is written only when its counts changed: never incremented, so a replayed page or a retried write
-// cannot count twice, and a run that changed nothing writes nothing (updatedAt moves only with the counts).
+// Keeping the daily roll-up current, after each audit scan run (src/functions/audit.ts). Whole days are
+// recomputed from their source rows and a row is written only when its counts changed: never incremented, so a
+// replayed page, a retried write or a run that crashed half way cannot count twice, and a run that changed nothing
+// writes nothing (updatedAt moves only with the counts).
 //
-// Which days, and what they cost:
-// - problems: the days of the history rows this scan wrote (one query `scanId eq …` over the history table,
-//   selecting `at` only: a server-side filtered scan of the whole table, as scanId is not a key; days older than
-//   MAX_TREND_DAYS are left out, no view shows them), today and
-//   yesterday, and each day of the last REFRESH_WINDOW_DAYS without a row (the first refresh backfills the month).
-//   Each such day is one query `at ge <day> and at lt <next day>` on the history table: also a server-side
-//   filtered scan of the whole table (its keys are devices, not times), answering that day's rows only. So a
-//   refresh costs (1 + days recomputed) filtered scans of the history table; usually 3 (the scan's day is today).
+// Which days, and what a refresh costs (the cost rule):
+// - Both partitions first read their stored rows: one RowKey-range query each (the last MAX_TREND_DAYS days).
+// - problems: today, yesterday and each day of the last REFRESH_WINDOW_DAYS without a row (so the first refresh
+//   backfills the month, and a timer that stopped for days catches up), plus the days of the history rows this
+//   scan wrote (history rows carry scanId; days older than MAX_TREND_DAYS are left out: no view shows them).
+//   The history table's keys are devices, not times, so its queries are server-side filtered scans of the whole
+//   table: the usual days and the scan go into ONE query (`scanId eq S or (at ge D1 and at lt D2) or ...`, see
+//   source-queries.ts), and only when the scan wrote rows on other days (its first run over a fleet: DPS dates a
+//   first sighting when DPS last updated the registration) a SECOND one reads those days. So: 1 history scan per
+//   refresh, 2 at most (one more per 7 separate runs of days, which only a long-stopped timer produces).
 // - allocations: today, yesterday and the window's days without a row; one partition query per day on the
-//   decision table (PartitionKey is the day), selecting outcome and hub only (decisions/queries.ts's summary
-//   would also read the next day's partition for a range ending at midnight).
-// Plus one RowKey-range read of each roll-up partition (its last MAX_TREND_DAYS rows) to compare against.
+//   decision table (PartitionKey is the UTC day), through the decision log's own summary (decisions/queries.ts),
+//   selecting outcome and hub only. Usually 2 partition queries.
+// - Writes: only the rows whose counts differ from the stored ones, in entity group transactions per partition
+//   (usually 0 or 1 row: today's).
 import { redactSecrets } from '../dps/redact';
+import { decisionSummary } from '../decisions/queries';
 import { readSettings } from '../settings';
-import { countAllocationDay, countProblemDay } from './counts';
-import { MAX_TREND_DAYS, windowDays } from './days';
+import { allocationDayOf, countProblemDay, type CountedHistory } from './counts';
+import { dayStart, MAX_TREND_DAYS, nextDay, windowDays } from './days';
 import { allocationTrendRow, problemTrendRow, sameCounts } from './rows';
-import { decisionsOfDay, historyDaysOfScan, historyOfDay } from './source-queries';
+import { historyOfDays } from './source-queries';
 import { trendsSourcesFor, type TrendsSources } from './store';
 import type { TrendRow, TrendsPartition } from './table';
 
@@ -28,7 +33,7 @@ export type TrendsLog = (level: 'info' | 'warn', message: string) => void;
 
 /** The days a refresh keeps filled: the dashboard's month. */
 export const REFRESH_WINDOW_DAYS = 30;
-/** Days recomputed at once: each is a query of its own. */
+/** Decision days summed at once: each is a partition query of its own. */
 const DAY_CONCURRENCY = 4;
 
 export interface RefreshOptions {
@@ -57,33 +62,43 @@ async function mapConcurrently<T, R>(items: readonly T[], work: (item: T) => Pro
   return results;
 }
 
-/** Recomputes `days` of one partition and writes the rows whose counts differ from the stored ones. */
-async function refreshPartition(
+interface StoredPartition {
+  /** The MAX_TREND_DAYS days up to today: what any view shows. */
+  span: string[];
+  /** Today, yesterday and the days of the last REFRESH_WINDOW_DAYS without a row, oldest first. */
+  usualDays: string[];
+  stored: ReadonlyMap<string, TrendRow>;
+}
+
+async function readStored(
   sources: TrendsSources,
   partition: TrendsPartition,
-  pick: (stored: ReadonlySet<string>, window: readonly string[]) => Set<string>,
-  recompute: (day: string, updatedAt: Date) => Promise<TrendRow>,
   nowMs: number,
-): Promise<PartitionRefresh> {
+): Promise<StoredPartition> {
   const span = windowDays(MAX_TREND_DAYS, nowMs);
-  const stored = await sources.trends.rows(partition, span[0]!, span[span.length - 1]!);
+  const stored: ReadonlyMap<string, TrendRow> = await sources.trends.rows(
+    partition,
+    span[0]!,
+    span[span.length - 1]!,
+  );
   const window = span.slice(-REFRESH_WINDOW_DAYS);
-  const days = [...pick(new Set(stored.keys()), window)].filter((day) => span.includes(day)).sort();
-  const updatedAt = new Date(nowMs);
-  const fresh = await mapConcurrently(days, (day) => recompute(day, updatedAt));
+  const usual = new Set(window.slice(-2));
+  for (const day of window) if (!stored.has(day)) usual.add(day);
+  return { span, usualDays: [...usual].sort(), stored };
+}
+
+/** Writes the recomputed rows whose counts differ from the stored ones. */
+async function writeChanged(
+  sources: TrendsSources,
+  stored: ReadonlyMap<string, TrendRow>,
+  fresh: readonly TrendRow[],
+): Promise<PartitionRefresh> {
   const changed = fresh.filter((row) => {
     const old = stored.get(row.rowKey);
     return old === undefined || !sameCounts(old, row);
   });
   await sources.trends.write(changed);
-  return { days, rowsWritten: changed.length };
-}
-
-/** Today, yesterday and the window's days without a row. */
-function usualDays(stored: ReadonlySet<string>, window: readonly string[]): Set<string> {
-  const days = new Set(window.slice(-2));
-  for (const day of window) if (!stored.has(day)) days.add(day);
-  return days;
+  return { days: fresh.map((row) => row.rowKey), rowsWritten: changed.length };
 }
 
 export async function refreshProblemTrends(
@@ -91,16 +106,21 @@ export async function refreshProblemTrends(
   options: RefreshOptions = {},
 ): Promise<PartitionRefresh> {
   const nowMs = (options.now ?? Date.now)();
-  const scanDays =
-    options.scanId === undefined ? new Set<string>() : await historyDaysOfScan(sources, options.scanId);
-  return refreshPartition(
-    sources,
-    'problems',
-    (stored, window) => new Set([...usualDays(stored, window), ...scanDays]),
-    async (day, updatedAt) =>
-      problemTrendRow(day, countProblemDay(await historyOfDay(sources, day)), updatedAt),
-    nowMs,
-  );
+  const { span, usualDays, stored } = await readStored(sources, 'problems', nowMs);
+  const usual = await historyOfDays(sources, usualDays, options.scanId);
+  const shown = new Set(span);
+  const scanDays = [...usual.scanDays].filter((day) => shown.has(day) && !usual.byDay.has(day));
+  const more =
+    scanDays.length > 0
+      ? (await historyOfDays(sources, scanDays)).byDay
+      : new Map<string, CountedHistory[]>();
+  const updatedAt = new Date(nowMs);
+  const fresh = [...usualDays, ...scanDays]
+    .sort()
+    .map((day) =>
+      problemTrendRow(day, countProblemDay(usual.byDay.get(day) ?? more.get(day) ?? []), updatedAt),
+    );
+  return writeChanged(sources, stored, fresh);
 }
 
 export async function refreshAllocationTrends(
@@ -108,14 +128,14 @@ export async function refreshAllocationTrends(
   options: Pick<RefreshOptions, 'now'> = {},
 ): Promise<PartitionRefresh> {
   const nowMs = (options.now ?? Date.now)();
-  return refreshPartition(
-    sources,
-    'allocations',
-    usualDays,
-    async (day, updatedAt) =>
-      allocationTrendRow(day, countAllocationDay(await decisionsOfDay(sources, day)), updatedAt),
-    nowMs,
-  );
+  const { usualDays, stored } = await readStored(sources, 'allocations', nowMs);
+  const updatedAt = new Date(nowMs);
+  const fresh = await mapConcurrently(usualDays, async (day) => {
+    const range = { since: dayStart(day), until: dayStart(nextDay(day)) };
+    const summary = await decisionSummary(sources.decisions, range);
+    return allocationTrendRow(day, allocationDayOf(summary), updatedAt);
+  });
+  return writeChanged(sources, stored, fresh);
 }
 
 export interface TrendsRefresh {

@@ -13,9 +13,16 @@ export const PROBLEMS_PARTITION = 'problems';
 export const ALLOCATIONS_PARTITION = 'allocations';
 export type TrendsPartition = typeof PROBLEMS_PARTITION | typeof ALLOCATIONS_PARTITION;
 
-/** A breakdown keeps its biggest keys; the rest are summed under OTHER_KEY. */
+/**
+ * A breakdown keeps its biggest keys; the rest are summed under OTHER_KEY. Keys are ids of at most 128 characters
+ * (enrollment ids, hub host names, error codes, statuses), so a map stays under ~7,000 characters (a property
+ * holds 32K UTF-16 ones) and a row of seven far below the 1 MiB of an entity. A DPS links at most 50 hubs, so
+ * byHub is never cut in practice
+ * (https://learn.microsoft.com/azure/iot-dps/about-iot-dps#quotas-and-limits).
+ */
 export const MAX_MAP_KEYS = 50;
-export const OTHER_KEY = 'other';
+/** In parentheses, like `(none)`, so it cannot be an enrollment id or a hub host name. */
+export const OTHER_KEY = '(other)';
 
 const count = z.number().int().min(0);
 const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/);
@@ -64,7 +71,7 @@ export function parseCountMap(text: string): CountMap {
   }
 }
 
-/** At most MAX_MAP_KEYS keys: the biggest (ties by key) and `other` holding the sum of the rest. */
+/** At most MAX_MAP_KEYS keys: the biggest (ties by key) and OTHER_KEY holding the sum of the rest. */
 export function capCountMap(counts: ReadonlyMap<string, number> | CountMap): CountMap {
   const entries = (counts instanceof Map ? [...counts] : Object.entries(counts)).filter(([, n]) => n > 0);
   entries.sort(([a, x], [b, y]) => y - x || (a < b ? -1 : a > b ? 1 : 0));

@@ -1,5 +1,8 @@
 // The roll-up as the API, the dashboard and the CLI show it: the last `days` UTC days, oldest first, every day
 // present in both series (zeros for a day without a row). Two reads: one RowKey range per partition.
+// Each breakdown map (byStatus, byErrorCode, byEnrollment, byResolution, byHub) holds at most MAX_MAP_KEYS (50)
+// keys per day: a day with more keeps its 49 biggest and sums the rest under `(other)` (OTHER_KEY), so totals
+// always add up. Keys: an error code absent is `none`, a device without enrollment `(none)` (counts.ts).
 import { z } from 'zod';
 import { OUTCOMES } from '../decisions/table';
 import { QueryError } from '../storage/errors';
@@ -12,6 +15,7 @@ export const DEFAULT_TREND_DAYS = 30;
 export { MAX_TREND_DAYS };
 
 const count = z.number().int().min(0);
+/** Counts by key; at most MAX_MAP_KEYS keys, the rest summed under OTHER_KEY. */
 const countMap = z.record(z.string(), count);
 const day = z.iso.date();
 const problemBreakdownSchema = z.object({

@@ -102,6 +102,9 @@ it('rewrites its own settings for the new ports and data folder, and keeps the o
     AUDIT_STORAGE_CONNECTION_STRING: second.azurite.connectionString,
     DPS_CONNECTION_STRING: second.emulator.readOnlyConnectionString,
     DPS_CA_CERTIFICATE_PATH: second.emulator.caCertificatePath,
+    // The topic's key is kept in the data folder: a new folder, a new key.
+    EVENTS_TOPIC_ENDPOINT: second.topic.endpoint,
+    EVENTS_TOPIC_KEY: second.topic.key,
     // The same on every start: not rewritten.
     AUDIT_DPS_LOGS_CONTAINER: 'insights-logs-deviceoperations',
     AUDIT_DPS_LOGS_PREFIX: second.emulator.resourceLogs!.blobPrefix,
@@ -110,10 +113,11 @@ it('rewrites its own settings for the new ports and data folder, and keeps the o
   const banner = second.settings.banner.join('\n');
   expect(banner).toContain('kept yours: AzureWebJobsStorage (local.settings.json)');
   expect(banner).toMatch(
-    /updated: AUDIT_STORAGE_CONNECTION_STRING, DPS_CONNECTION_STRING, DPS_CA_CERTIFICATE_PATH .*\(storage port \d+ → \d+, DPS port \d+ → \d+, data folder first → second\)/,
+    /updated: AUDIT_STORAGE_CONNECTION_STRING, DPS_CONNECTION_STRING, DPS_CA_CERTIFICATE_PATH, EVENTS_TOPIC_ENDPOINT, EVENTS_TOPIC_KEY .*\(storage port \d+ → \d+, DPS port \d+ → \d+, events port \d+ → \d+, data folder first → second\)/,
   );
   for (const secret of [
     'bXkta2V5',
+    second.topic.key,
     /SharedAccessKey=([^;]+)/.exec(second.emulator.readOnlyConnectionString)![1]!,
   ])
     expect(banner).not.toContain(secret);

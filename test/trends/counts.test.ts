@@ -1,6 +1,11 @@
 // Counting a day from its source rows: which history transitions open and resolve problems and how they are broken
 // down; decisions per outcome and hub; every breakdown capped so a roll-up row stays small.
-import { countAllocationDay, countProblemDay, type CountedHistory } from '../../src/trends/counts';
+import {
+  allocationDayOf,
+  countProblemDay,
+  emptyAllocationDay,
+  type CountedHistory,
+} from '../../src/trends/counts';
 import { capCountMap, MAX_MAP_KEYS, OTHER_KEY } from '../../src/trends/table';
 import { windowDays } from '../../src/trends/days';
 
@@ -46,19 +51,29 @@ describe('countProblemDay', () => {
   });
 });
 
-describe('countAllocationDay', () => {
-  it('has every outcome, and hubs of assigned decisions only', () => {
+describe('allocationDayOf', () => {
+  it("turns the decision log's summary of a day into the roll-up's counts", () => {
     expect(
-      countAllocationDay([
-        { outcome: 'assigned', hub: 'hub-a' },
-        { outcome: 'assigned', hub: 'hub-a' },
-        { outcome: 'assigned', hub: 'hub-b' },
-        { outcome: 'rejected', hub: 'hub-c' },
-      ]),
+      allocationDayOf({
+        total: 4,
+        outcomes: { assigned: 3, rejected: 1, 'invalid-request': 0 },
+        hubs: [
+          { hub: 'hub-a', count: 2 },
+          { hub: 'hub-b', count: 1 },
+        ],
+      }),
     ).toEqual({
       total: 4,
       byOutcome: { assigned: 3, rejected: 1, 'invalid-request': 0 },
       byHub: { 'hub-a': 2, 'hub-b': 1 },
+    });
+  });
+
+  it('has every outcome on a day without decisions', () => {
+    expect(emptyAllocationDay()).toEqual({
+      total: 0,
+      byOutcome: { assigned: 0, rejected: 0, 'invalid-request': 0 },
+      byHub: {},
     });
   });
 });
@@ -70,8 +85,17 @@ describe('capCountMap', () => {
     expect(Object.keys(capped)).toHaveLength(MAX_MAP_KEYS);
     expect(capped.e119).toBe(120);
     expect(capped.e070).toBeUndefined();
+    expect(capped[OTHER_KEY]).toBe((71 * 72) / 2); // e000 to e070: 1 + 2 + ... + 71
     const total = [...counts.values()].reduce((a, b) => a + b, 0);
     expect(Object.values(capped).reduce((a, b) => a + b, 0)).toBe(total);
+  });
+
+  it('keeps a real key named other apart from the bucket of the rest', () => {
+    const counts = new Map(Array.from({ length: 60 }, (_, i) => [`e${String(i).padStart(3, '0')}`, 100 + i]));
+    counts.set('other', 1000);
+    const capped = capCountMap(counts);
+    expect(capped.other).toBe(1000);
+    expect(capped[OTHER_KEY]).toBeGreaterThan(0);
   });
 
   it('leaves a small map as it is', () => {

@@ -1,6 +1,8 @@
 // The roll-up kept on Azurite from a month of history and decisions written straight into their tables: the first
 // refresh backfills the month, each day matches what the source tables hold, a refresh with nothing new writes
-// nothing, a changed day rewrites only that day, and a replayed page of history counts once.
+// nothing, a changed day rewrites only that day, a replayed page of history counts once, and days lost or missed
+// are caught up.
+import { TableClient } from '@azure/data-tables';
 import { startAzurite, type Azurite } from '../../dev/azurite';
 import { DAY_MS, utcDay, windowDays } from '../../src/trends/days';
 import { refreshTrendSources, refreshTrends, REFRESH_WINDOW_DAYS } from '../../src/trends/refresh';
@@ -130,6 +132,35 @@ it("a change to one day's history rewrites that day's row only", async () => {
   const stored = view.problems.find((d) => d.day === day)!;
   expect(stored).toEqual(await expectedProblemDay(sources.audit, day));
   expect(stored.opened.byEnrollment['group-z']).toBe(1);
+});
+
+it('catches up on many separate missing days (a timer stopped, rows lost) and leaves the other rows alone', async () => {
+  const lost = windowDays(REFRESH_WINDOW_DAYS, NOW).filter(
+    (_, i) => i % 2 === 0 && i < REFRESH_WINDOW_DAYS - 2,
+  );
+  const client = TableClient.fromConnectionString(azurite.connectionString, sources.trends.tableName, {
+    allowInsecureConnection: true,
+  });
+  for (const day of lost) {
+    await client.deleteEntity('problems', day);
+    await client.deleteEntity('allocations', day);
+  }
+  const before = await etags();
+  const result = await refresh();
+  const recomputed = [...lost, ...windowDays(2, NOW)];
+  expect(result).toEqual({
+    problems: { days: recomputed, rowsWritten: lost.length },
+    allocations: { days: recomputed, rowsWritten: lost.length },
+  });
+  const after = await etags();
+  for (const [key, etag] of before) expect(after.get(key)).toBe(etag);
+  const view = await readTrends(sources.trends, REFRESH_WINDOW_DAYS, now);
+  for (const day of lost) {
+    expect(view.problems.find((d) => d.day === day)).toEqual(await expectedProblemDay(sources.audit, day));
+    expect(view.allocations.find((d) => d.day === day)).toEqual(
+      await expectedAllocationDay(sources.decisions, day),
+    );
+  }
 });
 
 it('reports a storage fault as a warning per half and does not throw', async () => {
