@@ -9,7 +9,7 @@ import { registerWithSdk } from '../dps-emulator/sdk-clients';
 import type { FunctionsHost, HostLogSink } from '../functions-host';
 import { formatLogLine, stdoutLogSink } from '../functions-host/log';
 import { main as configure } from '../../src/cli/configure/main';
-import { mapLimit } from '../../src/audit/scan/map-limit';
+import { mapLimit } from '../../src/concurrency/map-limit';
 import { listProblems, recentScans, scanState } from '../../src/audit/read/queries';
 import type { AuditStore } from '../../src/audit/store';
 import { auditStoreFor } from '../../src/audit/store';

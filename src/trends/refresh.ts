@@ -18,6 +18,7 @@
 //   selecting outcome and hub only. Usually 2 partition queries.
 // - Writes: only the rows whose counts differ from the stored ones, in entity group transactions per partition
 //   (usually 0 or 1 row: today's).
+import { mapLimit } from '../concurrency/map-limit';
 import { redactSecrets } from '../dps/redact';
 import { decisionSummary } from '../decisions/queries';
 import { readSettings } from '../settings';
@@ -47,19 +48,6 @@ export interface PartitionRefresh {
   days: string[];
   /** Rows whose counts changed, so were written. */
   rowsWritten: number;
-}
-
-async function mapConcurrently<T, R>(items: readonly T[], work: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array<R>(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const index = next++;
-      results[index] = await work(items[index]!);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(DAY_CONCURRENCY, items.length) }, worker));
-  return results;
 }
 
 interface StoredPartition {
@@ -130,7 +118,7 @@ export async function refreshAllocationTrends(
   const nowMs = (options.now ?? Date.now)();
   const { usualDays, stored } = await readStored(sources, 'allocations', nowMs);
   const updatedAt = new Date(nowMs);
-  const fresh = await mapConcurrently(usualDays, async (day) => {
+  const fresh = await mapLimit(usualDays, DAY_CONCURRENCY, async (day) => {
     const range = { since: dayStart(day), until: dayStart(nextDay(day)) };
     const summary = await decisionSummary(sources.decisions, range);
     return allocationTrendRow(day, allocationDayOf(summary), updatedAt);

@@ -10,7 +10,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { registerWithSdk } from '../../dev/dps-emulator/sdk-clients';
 import type { FunctionsHost } from '../../dev/functions-host';
 import { startFunctionsHost } from '../../dev/functions-host';
-import { mapLimit } from '../../src/audit/scan/map-limit';
+import { mapLimit } from '../../src/concurrency/map-limit';
 import {
   recordingLog,
   startHubLoadEnvironment,

@@ -19,7 +19,7 @@ import { storedErrorMessage, type Observation, type RowChange } from '../rows/pr
 import { ATTESTATION_LOG_ROW, problemRowSchema, STATE_PARTITION } from '../rows/tables';
 import type { AuditStore, Row } from '../store';
 import { REFUSED_AT_ATTESTATION } from './individual-observation';
-import { mapLimit } from './map-limit';
+import { mapLimit } from '../../concurrency/map-limit';
 import { PartitionPass, writeChanges, type PassSettings, type ProblemCounters } from './partition-pass';
 
 /** Bytes of logs one run reads at most; the next run goes on. */

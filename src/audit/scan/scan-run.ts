@@ -20,7 +20,7 @@ import {
   type FindingTransition,
 } from './findings-pass';
 import { observeIndividual } from './individual-observation';
-import { mapLimit } from './map-limit';
+import { mapLimit } from '../../concurrency/map-limit';
 import { scanPages, type PageLoopRun, type PageScan, type PageScanResult, type Stop } from './page-loop';
 import {
   PartitionPass,

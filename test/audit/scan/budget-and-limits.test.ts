@@ -1,7 +1,7 @@
 // Small parts of the scan: the run budget, bounded concurrency.
 import { setTimeout as delay } from 'node:timers/promises';
 import { RunBudget } from '../../../src/audit/scan/budget';
-import { mapLimit } from '../../../src/audit/scan/map-limit';
+import { mapLimit } from '../../../src/concurrency/map-limit';
 
 describe('RunBudget', () => {
   it('stops on time and on operations', () => {
