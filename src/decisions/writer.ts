@@ -6,6 +6,9 @@
 // while a write has been in flight for longer than the bound (storage hanging or slow), record() settles at once
 // ('deferred') instead of waiting for a write that cannot come in time. The queue is bounded:
 // past `maxQueue` the oldest rows are dropped and counted. One warning per outage, one line when it ends.
+import { IdleWaiters } from '../concurrency/idle-waiters';
+import { OutageRetry } from '../concurrency/outage-retry';
+import { attemptWithin, waitUntil } from '../concurrency/time-limit';
 import { redactSecrets } from '../dps/redact';
 import { transactionsOf } from '../storage/transactions';
 import type { DecisionRow } from './table';
@@ -93,8 +96,6 @@ export class DecisionWriter implements DecisionRecorder {
   private readonly maxQueue: number;
   private readonly notices: DecisionNotices;
   private readonly writeTimeoutMs: number;
-  private readonly retryInitialMs: number;
-  private readonly retryMaxMs: number;
   private readonly maxRowsPerFlush: number;
 
   private queue: Entry[] = [];
@@ -102,16 +103,14 @@ export class DecisionWriter implements DecisionRecorder {
   private flushing: Promise<void> | undefined;
   private flushScheduled = false;
   private closed = false;
-  /** Set from the first failed write to the next successful one. */
-  private outage: { since: number } | undefined;
+  /** Backoff, and the outage from the first failed write to the next successful one. */
+  private readonly retry: OutageRetry;
   /** Rows in the write in flight, and when it started. */
   private inFlightRows = 0;
   private flushStartedAt = 0;
-  private consecutiveFailures = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
   /** Dropped rows not reported yet (a full queue without an outage is reported once it drains). */
   private unreportedDrops = 0;
-  private idleWaiters: (() => void)[] = [];
+  private readonly idle = new IdleWaiters();
   private readonly counts = { written: 0, dropped: 0, transactions: 0, failedTransactions: 0 };
 
   constructor(
@@ -122,13 +121,16 @@ export class DecisionWriter implements DecisionRecorder {
     this.maxQueue = options.maxQueue;
     this.notices = options.notices;
     this.writeTimeoutMs = options.writeTimeoutMs ?? 5_000;
-    this.retryInitialMs = options.retryInitialMs ?? 250;
-    this.retryMaxMs = options.retryMaxMs ?? 30_000;
+    this.retry = new OutageRetry({
+      initialMs: options.retryInitialMs ?? 250,
+      maxMs: options.retryMaxMs ?? 30_000,
+      retry: () => void this.flush(),
+    });
     this.maxRowsPerFlush = options.maxRowsPerFlush ?? 1_000;
   }
 
   stats(): DecisionWriterStats {
-    return { queued: this.queue.length, ...this.counts, failing: this.outage !== undefined };
+    return { queued: this.queue.length, ...this.counts, failing: this.retry.failing };
   }
 
   record(row: DecisionRow): Promise<RecordOutcome> {
@@ -136,7 +138,7 @@ export class DecisionWriter implements DecisionRecorder {
     const entry: Entry = { row };
     this.queue.push(entry);
     this.trimQueue();
-    if (this.maxWaitMs === 0 || this.outage !== undefined || this.writeIsSlow()) {
+    if (this.maxWaitMs === 0 || this.retry.failing || this.writeIsSlow()) {
       this.scheduleFlush();
       return Promise.resolve('deferred');
     }
@@ -151,25 +153,25 @@ export class DecisionWriter implements DecisionRecorder {
   /** Resolves once nothing is queued or in flight (for tests, benchmarks and shutdown). */
   whenIdle(): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => this.idleWaiters.push(resolve));
+    return this.idle.wait();
   }
 
   async close(timeoutMs = 2_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.clearRetry();
+    this.retry.cancel();
     const deadline = Date.now() + timeoutMs;
     // Final attempts while time is left: a failing store gets one more try, not a backoff.
     // A write already in flight is waited for too: its rows have left the queue but are not written yet.
     while ((this.queue.length > 0 || this.flushing) && Date.now() < deadline) {
       const before = this.counts.failedTransactions;
-      await this.withDeadline(this.flushing ?? this.flush(), deadline);
+      await waitUntil(this.flushing ?? this.flush(), deadline);
       if (this.counts.failedTransactions > before || this.flushing) break;
     }
-    this.clearRetry();
+    this.retry.cancel();
     const left = this.queue.length + this.inFlightRows;
     for (const entry of this.queue.splice(0)) this.settle(entry, 'skipped');
-    if (left > 0 || this.unreportedDrops > 0 || this.outage) {
+    if (left > 0 || this.unreportedDrops > 0 || this.retry.failing) {
       this.notices.warn(
         `Decision log closed with ${left} decision row(s) not written` +
           (this.unreportedDrops > 0 ? ` and ${this.unreportedDrops} dropped` : '') +
@@ -188,7 +190,7 @@ export class DecisionWriter implements DecisionRecorder {
   }
 
   private scheduleFlush(): void {
-    if (this.flushScheduled || this.flushing || this.outage !== undefined) return;
+    if (this.flushScheduled || this.flushing || this.retry.failing) return;
     this.flushScheduled = true;
     // A microtask: records made in the same turn (a burst) share one write.
     queueMicrotask(() => {
@@ -293,83 +295,43 @@ export class DecisionWriter implements DecisionRecorder {
   }
 
   private afterFlush(): void {
-    if (!this.closed && this.outage === undefined && this.queue.length > 0) this.scheduleFlush();
+    if (!this.closed && !this.retry.failing && this.queue.length > 0) this.scheduleFlush();
     this.notifyIdle();
   }
 
   /** undefined when written; the error otherwise. A write that outlives writeTimeoutMs is abandoned. */
-  private async writeTransaction(entries: readonly Entry[]): Promise<unknown> {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new Error(`no answer within ${this.writeTimeoutMs} ms`);
-        error.name = 'TimeoutError';
-        controller.abort(error);
-        reject(error);
-      }, this.writeTimeoutMs);
-      timer.unref();
-    });
-    try {
-      await Promise.race([
-        this.sink.write(
-          entries.map((entry) => entry.row),
-          controller.signal,
-        ),
-        timedOut,
-      ]);
-      return undefined;
-    } catch (error) {
-      return error ?? new Error('write failed');
-    } finally {
-      clearTimeout(timer);
-    }
+  private writeTransaction(entries: readonly Entry[]): Promise<unknown> {
+    return attemptWithin(this.writeTimeoutMs, (signal) =>
+      this.sink.write(
+        entries.map((entry) => entry.row),
+        signal,
+      ),
+    );
   }
 
   private failed(error: unknown): void {
-    this.consecutiveFailures++;
-    const backoff = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (this.consecutiveFailures - 1));
-    const delay = Math.round(backoff * (0.8 + Math.random() * 0.4));
-    if (!this.closed) {
-      this.clearRetry();
-      this.retryTimer = setTimeout(() => {
-        this.retryTimer = undefined;
-        void this.flush();
-      }, delay);
-      this.retryTimer.unref();
-    }
-    if (this.outage === undefined) {
-      this.outage = { since: Date.now() };
-      // After close() the closing notice has said what was left.
-      if (!this.closed)
-        this.notices.warn(
-          `Decision log: cannot write to ${this.sink.target} (${describeError(error)}); ` +
-            `${this.queue.length} decision row(s) queued and retried in the background. Allocation goes on.`,
-        );
+    // After close() the closing notice says what was left.
+    if (this.retry.failed(this.closed) && !this.closed) {
+      this.notices.warn(
+        `Decision log: cannot write to ${this.sink.target} (${describeError(error)}); ` +
+          `${this.queue.length} decision row(s) queued and retried in the background. Allocation goes on.`,
+      );
     }
     // The rows waiting settle now: during an outage allocations do not wait (the rows stay queued).
     for (const entry of this.queue) this.settle(entry, 'deferred');
   }
 
   private succeeded(): void {
-    this.consecutiveFailures = 0;
-    const outage = this.outage;
-    if (outage) {
-      this.outage = undefined;
-      this.notices.info(
-        `Decision log: writing to ${this.sink.target} again after ${seconds(Date.now() - outage.since)}; ` +
-          `${this.queue.length} queued row(s) follow` +
-          (this.unreportedDrops > 0
-            ? `; ${this.unreportedDrops} row(s) were dropped (queue full).`
-            : '; none lost.'),
-      );
-      this.unreportedDrops = 0;
-    }
-  }
-
-  private clearRetry(): void {
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
+    const outageMs = this.retry.succeeded();
+    if (outageMs === undefined) return;
+    this.notices.info(
+      `Decision log: writing to ${this.sink.target} again after ${seconds(outageMs)}; ` +
+        `${this.queue.length} queued row(s) follow` +
+        (this.unreportedDrops > 0
+          ? `; ${this.unreportedDrops} row(s) were dropped (queue full).`
+          : '; none lost.'),
+    );
+    this.unreportedDrops = 0;
   }
 
   private isIdle(): boolean {
@@ -378,21 +340,12 @@ export class DecisionWriter implements DecisionRecorder {
 
   private notifyIdle(): void {
     if (!this.isIdle()) return;
-    if (this.unreportedDrops > 0 && this.outage === undefined && !this.closed) {
+    if (this.unreportedDrops > 0 && !this.retry.failing && !this.closed) {
       this.notices.warn(
         `Decision log: dropped ${this.unreportedDrops} decision row(s) while the queue was full.`,
       );
       this.unreportedDrops = 0;
     }
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
-  }
-
-  private async withDeadline(work: Promise<void>, deadline: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      work,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
-    ]);
-    clearTimeout(timer);
+    this.idle.notify();
   }
 }

@@ -5,6 +5,9 @@
 // refused event is dropped. The queue is bounded: past `maxQueue` the oldest events are dropped and counted.
 // One warning per outage, one line when it ends. Delivery is at least once: a send that timed out after the topic
 // took it is sent again, with the same ids (subscribers de-duplicate by source + id, §1, §3).
+import { IdleWaiters } from '../concurrency/idle-waiters';
+import { OutageRetry } from '../concurrency/outage-retry';
+import { attemptWithin, waitUntil } from '../concurrency/time-limit';
 import { redactSecrets } from '../dps/redact';
 import type { LifecycleEvent } from './catalog';
 
@@ -93,8 +96,6 @@ export class BackgroundPublisher implements EventPublisher {
   private readonly maxQueue: number;
   private readonly notices: EventNotices;
   private readonly sendTimeoutMs: number;
-  private readonly retryInitialMs: number;
-  private readonly retryMaxMs: number;
   private readonly maxBatchEvents: number;
   private readonly maxBatchBytes: number;
 
@@ -103,11 +104,9 @@ export class BackgroundPublisher implements EventPublisher {
   private running: Promise<void> | undefined;
   private scheduled = false;
   private closed = false;
-  private outage: { since: number } | undefined;
-  private consecutiveFailures = 0;
-  private retryTimer: NodeJS.Timeout | undefined;
+  private readonly retry: OutageRetry;
   private unreportedDrops = 0;
-  private idleWaiters: (() => void)[] = [];
+  private readonly idle = new IdleWaiters();
   private readonly counts = { sent: 0, dropped: 0 };
 
   constructor(
@@ -118,8 +117,11 @@ export class BackgroundPublisher implements EventPublisher {
     this.maxQueue = options.maxQueue;
     this.notices = options.notices;
     this.sendTimeoutMs = options.sendTimeoutMs ?? 5_000;
-    this.retryInitialMs = options.retryInitialMs ?? 250;
-    this.retryMaxMs = options.retryMaxMs ?? 30_000;
+    this.retry = new OutageRetry({
+      initialMs: options.retryInitialMs ?? 250,
+      maxMs: options.retryMaxMs ?? 30_000,
+      retry: () => void this.run(),
+    });
     this.maxBatchEvents = options.maxBatchEvents ?? 500;
     this.maxBatchBytes = options.maxBatchBytes ?? 1_000_000;
   }
@@ -132,7 +134,7 @@ export class BackgroundPublisher implements EventPublisher {
     return {
       queued: this.queue.length + this.inFlight,
       ...this.counts,
-      failing: this.outage !== undefined,
+      failing: this.retry.failing,
     };
   }
 
@@ -151,32 +153,21 @@ export class BackgroundPublisher implements EventPublisher {
 
   flush(timeoutMs = 5_000): Promise<void> {
     if (this.isIdle()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const done = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.idleWaiters = this.idleWaiters.filter((waiter) => waiter !== done);
-        resolve();
-      }, timeoutMs);
-      timer.unref();
-      this.idleWaiters.push(done);
-    });
+    return this.idle.wait(timeoutMs);
   }
 
   async close(timeoutMs = 2_000): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    this.clearRetry();
+    this.retry.cancel();
     const deadline = Date.now() + timeoutMs;
     // Final attempts while time is left: a failing topic gets one more try, not a backoff.
     while ((this.queue.length > 0 || this.running) && Date.now() < deadline) {
-      const failuresBefore = this.consecutiveFailures;
-      await this.withDeadline(this.running ?? this.run(), deadline);
-      if (this.consecutiveFailures > failuresBefore || this.running) break;
+      const failuresBefore = this.retry.failures;
+      await waitUntil(this.running ?? this.run(), deadline);
+      if (this.retry.failures > failuresBefore || this.running) break;
     }
-    this.clearRetry();
+    this.retry.cancel();
     const left = this.queue.length + this.inFlight;
     this.queue = [];
     if (left > 0 || this.unreportedDrops > 0) {
@@ -191,7 +182,7 @@ export class BackgroundPublisher implements EventPublisher {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.running || this.outage !== undefined) return;
+    if (this.scheduled || this.running || this.retry.failing) return;
     this.scheduled = true;
     // A microtask: events published in the same turn go in one send.
     queueMicrotask(() => {
@@ -260,32 +251,13 @@ export class BackgroundPublisher implements EventPublisher {
   }
 
   /** undefined when sent; the error otherwise. A send that outlives sendTimeoutMs is abandoned. */
-  private async send(batch: readonly Entry[]): Promise<unknown> {
-    const controller = new AbortController();
-    let timer: NodeJS.Timeout | undefined;
-    const timedOut = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const error = new Error(`no answer within ${this.sendTimeoutMs} ms`);
-        error.name = 'TimeoutError';
-        controller.abort(error);
-        reject(error);
-      }, this.sendTimeoutMs);
-      timer.unref();
-    });
-    try {
-      await Promise.race([
-        this.sink.send(
-          batch.map((entry) => entry.event),
-          controller.signal,
-        ),
-        timedOut,
-      ]);
-      return undefined;
-    } catch (error) {
-      return error ?? new Error('send failed');
-    } finally {
-      clearTimeout(timer);
-    }
+  private send(batch: readonly Entry[]): Promise<unknown> {
+    return attemptWithin(this.sendTimeoutMs, (signal) =>
+      this.sink.send(
+        batch.map((entry) => entry.event),
+        signal,
+      ),
+    );
   }
 
   private refuse(entry: Entry, error: unknown): void {
@@ -313,34 +285,20 @@ export class BackgroundPublisher implements EventPublisher {
   }
 
   private failed(error: unknown): void {
-    this.consecutiveFailures++;
-    const backoff = Math.min(this.retryMaxMs, this.retryInitialMs * 2 ** (this.consecutiveFailures - 1));
-    const delay = Math.round(backoff * (0.8 + Math.random() * 0.4));
-    if (this.outage === undefined) {
-      this.outage = { since: Date.now() };
-      if (!this.closed) {
-        this.notices.warn(
-          `Events: cannot publish to ${this.sink.target} (${describeError(error)}); ` +
-            `${this.queue.length} event(s) queued and retried in the background.`,
-        );
-      }
+    const outageBegins = this.retry.failed(this.closed);
+    if (outageBegins && !this.closed) {
+      this.notices.warn(
+        `Events: cannot publish to ${this.sink.target} (${describeError(error)}); ` +
+          `${this.queue.length} event(s) queued and retried in the background.`,
+      );
     }
-    if (this.closed) return;
-    this.clearRetry();
-    this.retryTimer = setTimeout(() => {
-      this.retryTimer = undefined;
-      void this.run();
-    }, delay);
-    this.retryTimer.unref();
   }
 
   private succeeded(): void {
-    this.consecutiveFailures = 0;
-    const outage = this.outage;
-    if (!outage) return;
-    this.outage = undefined;
+    const outageMs = this.retry.succeeded();
+    if (outageMs === undefined) return;
     this.notices.info(
-      `Events: publishing to ${this.sink.target} again after ${seconds(Date.now() - outage.since)}; ` +
+      `Events: publishing to ${this.sink.target} again after ${seconds(outageMs)}; ` +
         `${this.queue.length} queued event(s) follow` +
         (this.unreportedDrops > 0
           ? `; ${this.unreportedDrops} event(s) were dropped (queue full).`
@@ -349,30 +307,16 @@ export class BackgroundPublisher implements EventPublisher {
     this.unreportedDrops = 0;
   }
 
-  private clearRetry(): void {
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = undefined;
-  }
-
   private isIdle(): boolean {
     return this.queue.length === 0 && this.running === undefined;
   }
 
   private notifyIdle(force = false): void {
     if (!force && !this.isIdle()) return;
-    if (this.unreportedDrops > 0 && this.outage === undefined && !this.closed) {
+    if (this.unreportedDrops > 0 && !this.retry.failing && !this.closed) {
       this.notices.warn(`Events: dropped ${this.unreportedDrops} event(s) while the queue was full.`);
       this.unreportedDrops = 0;
     }
-    for (const resolve of this.idleWaiters.splice(0)) resolve();
-  }
-
-  private async withDeadline(work: Promise<void>, deadline: number): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      work,
-      new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now())))),
-    ]);
-    clearTimeout(timer);
+    this.idle.notify();
   }
 }
