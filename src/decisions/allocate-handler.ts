@@ -70,11 +70,13 @@ export function createAllocateHandler(options: AllocateHandlerOptions = {}): All
       log.warn(`Decision log: row not recorded: ${(error as Error).message}`);
       return { status, jsonBody, headers, recorded: 'skipped' as const };
     }
-    try {
-      // Queued, not awaited: the topic never delays the answer (docs/events.md).
-      events.publish([allocationEvent(row, decision.previousHub, events.source)]);
-    } catch (error) {
-      log.warn(`Events: allocation event not published: ${(error as Error).message}`);
+    if (events.enabled) {
+      try {
+        // Queued, not awaited: the topic never delays the answer (docs/events.md).
+        events.publish([allocationEvent(row, decision.previousHub, events.source)]);
+      } catch (error) {
+        log.warn(`Events: allocation event not published: ${(error as Error).message}`);
+      }
     }
     // record() never rejects.
     const recorded: RecordOutcome = await recorder.record(row);

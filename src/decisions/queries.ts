@@ -6,8 +6,16 @@ import { odata } from '@azure/data-tables';
 import { z } from 'zod';
 import { QueryError, isStorageStatus } from '../storage/errors';
 import { encodePageToken } from '../storage/page-token';
+import { absentIfNull } from '../storage/selected-property';
 import type { DecisionStore } from './store';
-import { dayPartition, decisionRowSchema, OUTCOMES, outcomeSchema, type DecisionOutcome } from './table';
+import {
+  dayPartition,
+  decisionRowSchema,
+  OUTCOMES,
+  outcomeSchema,
+  zeroOutcomeCounts,
+  type DecisionOutcome,
+} from './table';
 import { decisionView, type DecisionSummary, type DecisionView } from './views';
 
 export interface DecisionFilters {
@@ -106,14 +114,7 @@ export async function readDecisions(
   return { items, continuationToken: token === undefined ? undefined : encodePageToken(token) };
 }
 
-// Azure answers a $select of a property the entity lacks with null (Azurite leaves it out: Azure/Azurite#2535).
-const countedSchema = z.object({
-  outcome: outcomeSchema,
-  hub: z
-    .string()
-    .nullish()
-    .transform((hub) => hub ?? undefined),
-});
+const countedSchema = z.object({ outcome: outcomeSchema, hub: absentIfNull(z.string()) });
 
 /** The UTC days from `since` to `until`, as partition keys. */
 function daysBetween(since: Date, until: Date): string[] {
@@ -143,10 +144,7 @@ export async function decisionSummary(
   if (until.getTime() - range.since.getTime() > MAX_SUMMARY_DAYS * 86_400_000) {
     throw new QueryError(`a summary covers at most ${MAX_SUMMARY_DAYS} days`);
   }
-  const outcomes = Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0])) as Record<
-    DecisionOutcome,
-    number
-  >;
+  const outcomes = zeroOutcomeCounts();
   const hubs = new Map<string, number>();
   const countDay = async (day: string) => {
     const filter = odata`PartitionKey eq ${day} and RowKey ge ${range.since.toISOString()} and RowKey lt ${until.toISOString()}`;

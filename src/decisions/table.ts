@@ -16,6 +16,11 @@ export const OUTCOMES = ['assigned', 'rejected', 'invalid-request'] as const;
 export const outcomeSchema = z.enum(OUTCOMES);
 export type DecisionOutcome = z.infer<typeof outcomeSchema>;
 
+/** Every outcome, counted 0. */
+export function zeroOutcomeCounts(): Record<DecisionOutcome, number> {
+  return Object.fromEntries(OUTCOMES.map((outcome) => [outcome, 0])) as Record<DecisionOutcome, number>;
+}
+
 /** Read back with this schema: bookkeeping properties are dropped, a row edited out of shape is skipped. */
 export const decisionRowSchema = z.object({
   partitionKey: z.string(),

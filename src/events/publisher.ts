@@ -35,6 +35,8 @@ export interface PublisherStats {
 export interface EventPublisher {
   /** CloudEvents `source` of this publisher's events (EVENTS_SOURCE). */
   readonly source: string;
+  /** False when events go nowhere (no topic): callers then skip building them. */
+  readonly enabled: boolean;
   /** Queues the events; returns at once and never throws. */
   publish(events: readonly LifecycleEvent[]): void;
   /** Resolves when nothing is queued or in flight, or after `timeoutMs`; never rejects. */
@@ -67,6 +69,7 @@ interface Entry {
 export function noopPublisher(source: string): EventPublisher {
   return {
     source,
+    enabled: false,
     publish: () => undefined,
     flush: () => Promise.resolve(),
     close: () => Promise.resolve(),
@@ -93,6 +96,7 @@ const seconds = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 export class BackgroundPublisher implements EventPublisher {
   readonly source: string;
+  readonly enabled = true;
   private readonly maxQueue: number;
   private readonly notices: EventNotices;
   private readonly sendTimeoutMs: number;

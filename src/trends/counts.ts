@@ -4,7 +4,7 @@
 // it. Allocations are the decision log's own summary of the day (decisions/queries.ts): every decision per
 // outcome, assigned ones per hub.
 import { resolutionSchema, type HistoryRow } from '../audit/rows/tables';
-import { OUTCOMES, type DecisionOutcome } from '../decisions/table';
+import { zeroOutcomeCounts, type DecisionOutcome } from '../decisions/table';
 import type { DecisionSummary } from '../decisions/views';
 import { capCountMap, type CountMap } from './table';
 
@@ -93,18 +93,13 @@ export function countProblemDay(rows: Iterable<CountedHistory>): ProblemDayCount
 }
 
 /** One day's decisions from the decision log's summary of it: every outcome present, hubs capped. */
-export function allocationDayOf(summary: {
-  total: number;
-  outcomes: Partial<Record<DecisionOutcome, number>>;
-  hubs: DecisionSummary['hubs'];
-}): AllocationDayCounts {
-  const byOutcome = Object.fromEntries(
-    OUTCOMES.map((outcome) => [outcome, summary.outcomes[outcome] ?? 0]),
-  ) as Record<DecisionOutcome, number>;
+export function allocationDayOf(
+  summary: Pick<DecisionSummary, 'total' | 'outcomes' | 'hubs'>,
+): AllocationDayCounts {
   const byHub = capCountMap(new Map(summary.hubs.map(({ hub, count }) => [hub, count])));
-  return { total: summary.total, byOutcome, byHub };
+  return { total: summary.total, byOutcome: { ...summary.outcomes }, byHub };
 }
 
 export const emptyProblemDay = (): ProblemDayCounts => countProblemDay([]);
 export const emptyAllocationDay = (): AllocationDayCounts =>
-  allocationDayOf({ total: 0, outcomes: {}, hubs: [] });
+  allocationDayOf({ total: 0, outcomes: zeroOutcomeCounts(), hubs: [] });

@@ -6,6 +6,7 @@
 import { odata } from '@azure/data-tables';
 import { z } from 'zod';
 import { isStorageStatus } from '../storage/errors';
+import { absentIfNull } from '../storage/selected-property';
 import type { CountedHistory } from './counts';
 import { dayStart, nextDay, utcDay } from './days';
 import type { TrendsSources } from './store';
@@ -15,11 +16,6 @@ import type { TrendsSources } from './store';
  * https://learn.microsoft.com/rest/api/storageservices/querying-tables-and-entities).
  */
 const MAX_COMPARISONS = 15;
-
-// A property $select names but an entity lacks comes back null from Azure (Azurite leaves it out:
-// Azure/Azurite#2535): read it as absent.
-const absentIfNull = <T extends z.ZodType>(schema: T) =>
-  schema.nullish().transform((value) => value ?? undefined);
 
 const historySchema = z.object({
   at: z.date(),

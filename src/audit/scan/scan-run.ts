@@ -158,13 +158,13 @@ export class ScanRun {
   /** After the problem rows are written (writeChanges). */
   private publishProblems = (changes: readonly RowChange[]): void => {
     const events = this.context.events;
-    if (events) this.publishing(() => events.publish(problemEvents(changes, events.source)));
+    if (events?.enabled) this.publishing(() => events.publish(problemEvents(changes, events.source)));
   };
 
   /** After the findings rows are written. */
   private publishFindings(transitions: readonly FindingTransition[]): void {
     const events = this.context.events;
-    if (events && transitions.length > 0)
+    if (events?.enabled && transitions.length > 0)
       this.publishing(() => events.publish(findingEvents(transitions, events.source)));
   }
 
